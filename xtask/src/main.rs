@@ -1,0 +1,155 @@
+//! Project automation, `cargo xtask <task>` (matklad's pattern): the jobs people repeat, in Rust,
+//! with no tools beyond cargo.
+//!
+//! Tasks:
+//! - `ci`: everything CI checks, in order: formatting, the core-purity invariant, clippy with
+//!   warnings as errors, every test (unit, property, snapshot, doc). It is the README's test
+//!   command and what `.ci/run` runs.
+//! - `core-purity`: proves `kyc-core` does not depend on any I/O crate (`cargo tree`).
+//! - `bench`: runs the benchmarks in release mode and prints their figures.
+
+use std::process::Command;
+
+use anyhow::{bail, Context, Result};
+
+/// Crate-name prefixes that `kyc-core` must never reach: runtimes, SDKs, HTTP, storage, engines.
+const FORBIDDEN_IN_CORE: &[&str] = &[
+    "tokio",
+    "aws-",
+    "aws_",
+    "lambda",
+    "reqwest",
+    "hyper",
+    "rusqlite",
+    "libsqlite3",
+    "dlib",
+    "tesseract",
+    "leptess",
+    "axum",
+    "mio",
+    "image",
+];
+
+fn main() -> Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.first().map(String::as_str) {
+        Some("ci") => ci(),
+        Some("core-purity") => core_purity(),
+        Some("bench") => bench(&args[1..]),
+        _ => {
+            eprintln!("usage: cargo xtask <ci|core-purity|bench [NAME]>");
+            bail!("unknown or missing task")
+        }
+    }
+}
+
+fn cargo() -> Command {
+    Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+}
+
+fn run(what: &str, cmd: &mut Command) -> Result<()> {
+    eprintln!("==> {what}");
+    let status = cmd.status().with_context(|| format!("starting {what}"))?;
+    if !status.success() {
+        bail!("{what} failed ({status})");
+    }
+    Ok(())
+}
+
+fn ci() -> Result<()> {
+    run(
+        "cargo fmt --check",
+        cargo().args(["fmt", "--all", "--", "--check"]),
+    )?;
+    core_purity()?;
+    run(
+        "cargo clippy",
+        cargo().args([
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--locked",
+            "--",
+            "-D",
+            "warnings",
+        ]),
+    )?;
+    run(
+        "cargo test",
+        cargo().args(["test", "--workspace", "--all-targets", "--locked"]),
+    )?;
+    run(
+        "cargo test --doc",
+        cargo().args(["test", "--workspace", "--doc", "--locked"]),
+    )?;
+    eprintln!("==> all checks passed");
+    Ok(())
+}
+
+fn core_purity() -> Result<()> {
+    eprintln!("==> kyc-core purity (cargo tree)");
+    let out = cargo()
+        .args([
+            "tree",
+            "-p",
+            "kyc-core",
+            "-e",
+            "normal,build",
+            "--prefix",
+            "none",
+            "--locked",
+        ])
+        .output()
+        .context("running cargo tree")?;
+    if !out.status.success() {
+        bail!(
+            "cargo tree failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let tree = String::from_utf8(out.stdout).context("cargo tree output is not UTF-8")?;
+    let offenders: Vec<&str> = tree
+        .lines()
+        .filter_map(|l| l.split_whitespace().next())
+        .filter(|name| FORBIDDEN_IN_CORE.iter().any(|p| name.starts_with(p)))
+        .collect();
+    if !offenders.is_empty() {
+        bail!(
+            "kyc-core must do no I/O, but depends on: {}",
+            offenders.join(", ")
+        );
+    }
+    let count = tree.lines().count();
+    eprintln!("    kyc-core reaches {count} crates, none of them I/O");
+    Ok(())
+}
+
+fn bench(args: &[String]) -> Result<()> {
+    let mut cmd = cargo();
+    cmd.args(["bench", "--workspace", "--locked"]);
+    if let Some(name) = args.first() {
+        cmd.args(["--bench", name]);
+    }
+    run("cargo bench", &mut cmd)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::FORBIDDEN_IN_CORE;
+
+    #[test]
+    fn forbidden_list_names_the_invariant_crates() {
+        for needle in [
+            "tokio",
+            "aws-",
+            "lambda",
+            "reqwest",
+            "hyper",
+            "rusqlite",
+            "dlib",
+            "tesseract",
+        ] {
+            assert!(FORBIDDEN_IN_CORE.contains(&needle), "{needle}");
+        }
+    }
+}
