@@ -23,6 +23,7 @@ pub mod liveness;
 pub mod model;
 pub mod mrz;
 pub mod ports;
+pub mod sanctions;
 pub mod session;
 pub mod text;
 pub mod token;

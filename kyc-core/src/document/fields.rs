@@ -35,9 +35,23 @@ pub struct Field<T> {
 
 impl<T> Field<T> {
     /// A field with its provenance; the confidence is clamped into 0–100 (NaN becomes 0).
-    pub fn new(value: T, original: impl Into<String>, confidence: f32, source: FieldSource) -> Self {
-        let confidence = if confidence.is_nan() { 0.0 } else { confidence.clamp(0.0, 100.0) };
-        Self { value, original: original.into(), confidence, source }
+    pub fn new(
+        value: T,
+        original: impl Into<String>,
+        confidence: f32,
+        source: FieldSource,
+    ) -> Self {
+        let confidence = if confidence.is_nan() {
+            0.0
+        } else {
+            confidence.clamp(0.0, 100.0)
+        };
+        Self {
+            value,
+            original: original.into(),
+            confidence,
+            source,
+        }
     }
 }
 
