@@ -1,1 +1,1 @@
-//! TODO(skeleton): filled in by its owner.
+//! Session (in progress).
