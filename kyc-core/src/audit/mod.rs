@@ -90,7 +90,7 @@ impl AuditLogError {
 ///
 /// Adapters: `DynamoDbAuditLog` (table `KycAuditLog`, partition key `verificationId`, sort key
 /// `seq`, each event one item), `SqliteAuditLog` (primary key `(verification_id, seq)`), and
-/// [`MemoryAuditLog`] for tests (feature `test-util`). [`contract::check`] exercises the
+/// `MemoryAuditLog` for tests (feature `test-util`). `contract::check` exercises the
 /// rules below against any adapter.
 pub trait AuditLog: Send + Sync {
     /// Appends `draft` to the chain of `draft.verification_id`.
