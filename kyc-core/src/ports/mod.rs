@@ -1,5 +1,5 @@
 //! Ports: the traits through which kyc-core reaches the outside world. Adapters in `kyc-aws`
-//! and `kyc-local` implement them; in-memory fakes live in [`fakes`] behind the `test-util`
+//! and `kyc-local` implement them; in-memory fakes live in `ports::fakes` behind the `test-util`
 //! feature. Each method documents what it MUST return in each case.
 //!
 //! Methods that do I/O return `impl Future + Send` (async without a runtime dependency: the
