@@ -351,6 +351,28 @@ impl DecisionPolicy {
     }
 }
 
+impl From<crate::session::Outcome> for Status {
+    fn from(o: crate::session::Outcome) -> Self {
+        match o {
+            crate::session::Outcome::Approved => Self::Approved,
+            crate::session::Outcome::Rejected => Self::Rejected,
+            crate::session::Outcome::Review => Self::Review,
+        }
+    }
+}
+
+impl Decision {
+    /// The session outcome this decision records, or `None` while it is still pending.
+    pub fn outcome(&self) -> Option<crate::session::Outcome> {
+        match self.status {
+            Status::Approved => Some(crate::session::Outcome::Approved),
+            Status::Rejected => Some(crate::session::Outcome::Rejected),
+            Status::Review => Some(crate::session::Outcome::Review),
+            Status::Pending => None,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -560,28 +582,6 @@ mod tests {
             let after = decide(&worse).status;
             prop_assert_eq!(after, Status::Rejected);
             prop_assert!(after >= before);
-        }
-    }
-}
-
-impl From<crate::session::Outcome> for Status {
-    fn from(o: crate::session::Outcome) -> Self {
-        match o {
-            crate::session::Outcome::Approved => Self::Approved,
-            crate::session::Outcome::Rejected => Self::Rejected,
-            crate::session::Outcome::Review => Self::Review,
-        }
-    }
-}
-
-impl Decision {
-    /// The session outcome this decision records, or `None` while it is still pending.
-    pub fn outcome(&self) -> Option<crate::session::Outcome> {
-        match self.status {
-            Status::Approved => Some(crate::session::Outcome::Approved),
-            Status::Rejected => Some(crate::session::Outcome::Rejected),
-            Status::Review => Some(crate::session::Outcome::Review),
-            Status::Pending => None,
         }
     }
 }
