@@ -349,7 +349,7 @@ impl HeadPose {
 /// of the box as fractions of the image width and height, `width` and `height` likewise.
 ///
 /// As with AWS Rekognition's `BoundingBox`, a box may extend a little past the image edges, so
-/// `left`/`top` are accepted in -1..=2 and `width`/`height` in (0, 2].
+/// `left`/`top` are accepted in -1..=2 and `width`/`height` from [`FaceBox::MIN_SIDE`] to 2.
 ///
 /// ```
 /// use kyc_core::liveness::FaceBox;
@@ -402,10 +402,13 @@ impl FaceBox {
         height: 0.5,
     };
 
+    /// The smallest accepted width or height (a ten-thousandth of the image).
+    pub const MIN_SIDE: f32 = 1e-4;
+
     /// A box from its normalised left, top, width and height.
     pub fn new(left: f32, top: f32, width: f32, height: f32) -> Result<Self, ValueError> {
         let pos = |v: f32| v.is_finite() && (-1.0..=2.0).contains(&v);
-        let len = |v: f32| v.is_finite() && v > 0.0 && v <= 2.0;
+        let len = |v: f32| v.is_finite() && (Self::MIN_SIDE..=2.0).contains(&v);
         if pos(left) && pos(top) && len(width) && len(height) {
             Ok(Self {
                 left,
@@ -592,6 +595,7 @@ mod tests {
         assert!(HeadPose::new(f32::NAN, 0.0, 0.0).is_err());
         assert!(HeadPose::new(0.0, f32::INFINITY, 0.0).is_err());
         assert!(FaceBox::new(0.0, 0.0, 2.5, 0.1).is_err());
+        assert!(FaceBox::new(0.0, 0.0, 1e-30, 1e-30).is_err());
         assert!(FaceBox::new(-3.0, 0.0, 0.5, 0.1).is_err());
         assert!(serde_json::from_str::<HeadPose>(r#"{"yaw":200,"pitch":0,"roll":0}"#).is_err());
         assert!(Embedding::new(vec![f32::NAN]).is_err());
