@@ -253,3 +253,191 @@ mod store_tests {
         assert!(ObjectKey::live_frame(&a, &"a".repeat(65)).is_none());
     }
 }
+
+/// A session store in memory with the same optimistic-concurrency contract as the real ones.
+#[derive(Debug, Default)]
+pub struct InMemorySessionStore {
+    sessions: std::sync::Mutex<
+        std::collections::HashMap<crate::model::VerificationId, (crate::session::Session, u64)>,
+    >,
+}
+
+impl InMemorySessionStore {
+    /// An empty store.
+    pub fn new() -> Self {
+        Self::default()
+    }
+}
+
+impl super::SessionStore for InMemorySessionStore {
+    fn load(
+        &self,
+        id: &crate::model::VerificationId,
+    ) -> impl std::future::Future<
+        Output = Result<Option<(crate::session::Session, super::Version)>, super::PortError>,
+    > + Send {
+        let r = lock(&self.sessions)
+            .get(id)
+            .map(|(s, v)| (s.clone(), super::Version(*v)));
+        std::future::ready(Ok(r))
+    }
+
+    fn save(
+        &self,
+        session: &crate::session::Session,
+        expected: Option<super::Version>,
+    ) -> impl std::future::Future<Output = Result<super::Version, super::PortError>> + Send {
+        let mut map = lock(&self.sessions);
+        let id = session.verification_id();
+        let current = map.get(&id).map(|(_, v)| *v);
+        let r = match (current, expected) {
+            (None, None) => {
+                map.insert(id, (session.clone(), 1));
+                Ok(super::Version(1))
+            }
+            (Some(cur), Some(super::Version(exp))) if cur == exp => {
+                map.insert(id, (session.clone(), cur + 1));
+                Ok(super::Version(cur + 1))
+            }
+            _ => Err(super::PortError::Conflict),
+        };
+        std::future::ready(r)
+    }
+
+    fn delete(
+        &self,
+        id: &crate::model::VerificationId,
+    ) -> impl std::future::Future<Output = Result<(), super::PortError>> + Send {
+        lock(&self.sessions).remove(id);
+        std::future::ready(Ok(()))
+    }
+}
+
+type PairSimilarities = std::collections::HashMap<(Vec<u8>, Vec<u8>), crate::model::Similarity>;
+
+/// A face engine driven by a script: each image's bytes map to a prepared analysis, and pairs
+/// of images to a similarity. Unknown images have no face.
+#[derive(Debug, Default)]
+pub struct ScriptedFaceEngine {
+    analyses: std::sync::Mutex<std::collections::HashMap<Vec<u8>, super::FaceAnalysis>>,
+    similarities: std::sync::Mutex<PairSimilarities>,
+}
+
+impl ScriptedFaceEngine {
+    /// An engine that knows no images.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// `image` will be analysed as `analysis`.
+    pub fn on_analyze(&self, image: &crate::model::Image, analysis: super::FaceAnalysis) {
+        lock(&self.analyses).insert(image.bytes().to_vec(), analysis);
+    }
+    /// Comparing `a` with `b` (either order) gives `similarity`.
+    pub fn on_compare(
+        &self,
+        a: &crate::model::Image,
+        b: &crate::model::Image,
+        similarity: crate::model::Similarity,
+    ) {
+        let mut m = lock(&self.similarities);
+        m.insert((a.bytes().to_vec(), b.bytes().to_vec()), similarity);
+        m.insert((b.bytes().to_vec(), a.bytes().to_vec()), similarity);
+    }
+
+    fn analysis(&self, image: &crate::model::Image) -> super::FaceAnalysis {
+        lock(&self.analyses)
+            .get(image.bytes())
+            .cloned()
+            .unwrap_or_else(|| super::FaceAnalysis {
+                quality: crate::facematch::FaceQuality::frontal(0, 0, 0, 640, 480),
+                observation: None,
+            })
+    }
+}
+
+impl super::FaceAnalyzer for ScriptedFaceEngine {
+    fn analyze(
+        &self,
+        image: &crate::model::Image,
+    ) -> impl std::future::Future<Output = Result<super::FaceAnalysis, super::FaceError>> + Send
+    {
+        std::future::ready(Ok(self.analysis(image)))
+    }
+}
+
+impl super::FaceComparer for ScriptedFaceEngine {
+    fn compare(
+        &self,
+        reference: &crate::model::Image,
+        probe: &crate::model::Image,
+    ) -> impl std::future::Future<Output = Result<super::FaceComparison, super::FaceError>> + Send
+    {
+        let (r, p) = (self.analysis(reference), self.analysis(probe));
+        let result = if r.quality.face_count == 0 || p.quality.face_count == 0 {
+            Err(super::FaceError::NoFaceDetected)
+        } else {
+            let key = (reference.bytes().to_vec(), probe.bytes().to_vec());
+            let similarity = lock(&self.similarities)
+                .get(&key)
+                .copied()
+                .unwrap_or(crate::model::Similarity::ZERO);
+            Ok(super::FaceComparison {
+                similarity,
+                reference: r.quality,
+                probe: p.quality,
+            })
+        };
+        std::future::ready(result)
+    }
+}
+
+#[cfg(test)]
+mod session_and_face_tests {
+    use super::*;
+    use crate::model::{Image, Similarity, VerificationId};
+    use crate::ports::{FaceComparer, FaceError, PortError, SessionStore, Version};
+    use crate::session::Session;
+
+    #[test]
+    fn session_store_refuses_stale_and_duplicate_writes() {
+        let store = InMemorySessionStore::new();
+        let id = VerificationId::from_random_bytes([9; 16]);
+        let key = crate::session::StepKey::parse("upload-1").unwrap();
+        let now = Timestamp::from_secs(1_800_000_000);
+        let s = Session::start(id, key, now, now.plus_millis(3_600_000));
+        assert_eq!(block_on(store.save(&s, None)).unwrap(), Version(1));
+        assert_eq!(block_on(store.save(&s, None)), Err(PortError::Conflict));
+        assert_eq!(
+            block_on(store.save(&s, Some(Version(1)))).unwrap(),
+            Version(2)
+        );
+        assert_eq!(
+            block_on(store.save(&s, Some(Version(1)))),
+            Err(PortError::Conflict)
+        );
+        let (loaded, v) = block_on(store.load(&id)).unwrap().unwrap();
+        assert_eq!((loaded, v), (s, Version(2)));
+        block_on(store.delete(&id)).unwrap();
+        assert!(block_on(store.load(&id)).unwrap().is_none());
+    }
+
+    #[test]
+    fn scripted_face_engine_reports_no_face_for_unknown_images() {
+        let engine = ScriptedFaceEngine::new();
+        let a = Image::parse(vec![0xFF, 0xD8, 0xFF, 1], 100).unwrap();
+        let b = Image::parse(vec![0xFF, 0xD8, 0xFF, 2], 100).unwrap();
+        assert_eq!(
+            block_on(engine.compare(&a, &b)),
+            Err(FaceError::NoFaceDetected)
+        );
+        let face = |n| crate::ports::FaceAnalysis {
+            quality: crate::facematch::FaceQuality::frontal(n, 200, 200, 640, 480),
+            observation: None,
+        };
+        engine.on_analyze(&a, face(1));
+        engine.on_analyze(&b, face(1));
+        engine.on_compare(&a, &b, Similarity::parse(91.0).unwrap());
+        let c = block_on(engine.compare(&b, &a)).unwrap();
+        assert_eq!(c.similarity, Similarity::parse(91.0).unwrap());
+    }
+}

@@ -8,13 +8,21 @@
 mod basics;
 mod error;
 mod events;
+mod face;
 #[cfg(any(test, feature = "test-util"))]
 pub mod fakes;
 mod reader;
+mod sessions;
 mod store;
 
 pub use basics::{Clock, RandomSource};
 pub use error::PortError;
 pub use events::{DomainEvent, EventKind, EventPublisher};
+pub use face::{FaceAnalysis, FaceAnalyzer, FaceComparer, FaceComparison, FaceError};
 pub use reader::{DocumentReader, DocumentReading, ReadError};
+pub use sessions::{SessionStore, Version};
 pub use store::{DocumentStore, ObjectKey, ObjectKind};
+
+// Ports defined next to their domain model, re-exported here so every port has one home.
+pub use crate::audit::AuditLog;
+pub use crate::token::{TokenSigner, TokenVerifier};
