@@ -490,6 +490,8 @@ fn kind_word(k: DocumentKind) -> &'static str {
 struct Slot<T> {
     name: FieldName,
     candidates: Vec<Field<T>>,
+    /// When two values count as the same (no conflict).
+    same: fn(&T, &T) -> bool,
 }
 
 impl<T: PartialEq> Slot<T> {
@@ -497,9 +499,23 @@ impl<T: PartialEq> Slot<T> {
         Self {
             name,
             candidates: Vec::new(),
+            same: |a, b| a == b,
         }
     }
+}
 
+impl Slot<PersonName> {
+    /// Names that differ only in case or diacritics do not conflict.
+    fn names(name: FieldName) -> Self {
+        Self {
+            name,
+            candidates: Vec::new(),
+            same: |a, b| a.folded() == b.folded(),
+        }
+    }
+}
+
+impl<T> Slot<T> {
     fn push(&mut self, value: T, original: &str, confidence: f32) {
         self.candidates.push(Field::new(
             value,
@@ -517,7 +533,7 @@ impl<T: PartialEq> Slot<T> {
             match &mut best {
                 None => best = Some(c),
                 Some(b) => {
-                    if b.value != c.value {
+                    if !(self.same)(&b.value, &c.value) {
                         conflict = true;
                     }
                     if c.confidence > b.confidence {
@@ -642,6 +658,19 @@ fn is_label(value: &str) -> bool {
     value.chars().any(char::is_alphabetic) && matches!(classify(value, false), Classified::Field(_))
 }
 
+/// A name value that is really a label: a name label (`Surname`, `Prénoms`), or a label of
+/// several words (`Date of birth`). Single words that label other fields are real surnames
+/// too often (`Land`, `Born`, `Code`) to be refused.
+fn is_name_label(value: &str) -> bool {
+    match classify(value, false) {
+        Classified::Field(LabelKind::Surname | LabelKind::GivenNames | LabelKind::MiddleName) => {
+            value.chars().any(char::is_alphabetic)
+        }
+        Classified::Field(_) => value.split_whitespace().count() >= 2,
+        Classified::Mixed | Classified::Unknown => false,
+    }
+}
+
 impl Normaliser<'_> {
     fn warn(&mut self, field: FieldName, reason: WarningReason) {
         let w = Warning::field(field, reason);
@@ -758,7 +787,7 @@ impl Normaliser<'_> {
 
     fn parse_name(&mut self, value: &str, name: FieldName) -> Option<PersonName> {
         let text = name_text(value);
-        if is_label(&text) {
+        if is_name_label(&text) {
             self.warn(name, WarningReason::LabelAsValue);
             return None;
         }
@@ -777,7 +806,7 @@ impl Normaliser<'_> {
         kind: LabelKind,
         name: FieldName,
     ) -> Option<Field<PersonName>> {
-        let mut slot = Slot::new(name);
+        let mut slot = Slot::names(name);
         for l in Self::of(labelled, &[kind]) {
             if let Some(n) = self.parse_name(&l.pair.value, name) {
                 slot.push(n, clean(&l.pair.value), l.pair.confidence);
@@ -797,7 +826,7 @@ impl Normaliser<'_> {
                 }
                 let joined = format!("{} {}", g.value.as_str(), m.value.as_str());
                 match PersonName::parse(&joined) {
-                    Ok(n) if !is_label(n.as_str()) => Some(Field::new(
+                    Ok(n) if !is_name_label(n.as_str()) => Some(Field::new(
                         n,
                         format!("{} {}", g.original, m.original),
                         g.confidence.min(m.confidence),
@@ -1197,6 +1226,26 @@ mod tests {
             doc.warnings,
             vec![Warning::field(FieldName::Surname, WarningReason::Conflict)]
         );
+    }
+
+    #[test]
+    fn names_differing_only_in_case_or_accents_do_not_conflict() {
+        let pairs = [kv("Surname", "Lefèvre", 80.0), kv("Nom", "LEFEVRE", 95.0)];
+        let doc = normalise_pairs(&pairs, &hints());
+        assert_eq!(doc.fields.surname.unwrap().value.as_str(), "LEFEVRE");
+        assert!(doc.warnings.is_empty(), "{:?}", doc.warnings);
+    }
+
+    #[test]
+    fn surnames_that_happen_to_be_other_labels_are_kept() {
+        for name in ["Land", "Born", "Code"] {
+            let doc = normalise_pairs(&[kv("Surname", name, 90.0)], &hints());
+            assert_eq!(doc.fields.surname.unwrap().value.as_str(), name);
+        }
+        for label in ["Given names", "Nom", "Date of birth"] {
+            let doc = normalise_pairs(&[kv("Surname", label, 90.0)], &hints());
+            assert!(doc.fields.surname.is_none(), "{label}");
+        }
     }
 
     #[test]

@@ -28,6 +28,8 @@ pub const MAX_RESPONSE_BYTES: usize = 8 * 1024 * 1024;
 pub const MAX_WORDS_PER_TEXT: usize = 64;
 /// The longest key or value text built from words, in bytes.
 pub const MAX_TEXT_LEN: usize = 1000;
+/// The most VALUE blocks followed from one key (Textract links a key to one value).
+const MAX_VALUE_TARGETS: usize = 4;
 
 /// Why a Textract response could not be parsed. Never holds any of the response's content.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -534,12 +536,42 @@ pub fn analyze_id_pairs(response: &AnalyzeIdResponse) -> Vec<KeyValue> {
     out
 }
 
-/// Normalises an AnalyzeID response into one record (all identity documents together).
+/// Normalises an AnalyzeID response into one record (all identity documents together). The
+/// MRZ text is the `MRZ_CODE` field when there is one, else the lines of the documents' blocks
+/// that look like an MRZ.
 pub fn normalise_analyze_id(
     response: &AnalyzeIdResponse,
     hints: &NormaliseHints,
 ) -> NormalisedDocument {
-    normalise_pairs(&analyze_id_pairs(response), hints)
+    let mut doc = normalise_pairs(&analyze_id_pairs(response), hints);
+    for blocks in response
+        .identity_documents
+        .iter()
+        .filter_map(|d| d.blocks.as_deref())
+    {
+        fill_mrz_from_lines(&mut doc, blocks);
+    }
+    doc
+}
+
+/// Sets the MRZ text from the lines that look like one, unless it is already known.
+fn fill_mrz_from_lines(doc: &mut NormalisedDocument, blocks: &[Block]) {
+    if doc.extras.mrz_text.is_some() {
+        return;
+    }
+    if let Some(text) = mrz_text(blocks) {
+        let confidence = blocks
+            .iter()
+            .filter(|b| b.is(&BlockType::Line) && b.text.as_deref().is_some_and(is_mrz_line))
+            .filter_map(|b| b.confidence)
+            .fold(100.0f32, f32::min);
+        doc.extras.mrz_text = Some(super::Field::new(
+            text.clone(),
+            text,
+            confidence,
+            super::FieldSource::Printed,
+        ));
+    }
 }
 
 /// Blocks by id; the first of duplicated ids wins.
@@ -604,7 +636,7 @@ pub fn key_value_pairs(blocks: &[Block]) -> (Vec<KeyValue>, Vec<Warning>) {
         };
         let mut value_text = String::new();
         let mut confidence = key.confidence.unwrap_or(0.0);
-        for id in key.ids(&RelationshipType::Value).take(MAX_WORDS_PER_TEXT) {
+        for id in key.ids(&RelationshipType::Value).take(MAX_VALUE_TARGETS) {
             match index.by_id.get(id) {
                 Some(v) if v.is(&BlockType::KeyValueSet) && v.has_entity(&EntityType::Value) => {
                     if let Some((text, word_conf)) = index.words(v, &mut broken, &mut oversized) {
@@ -728,22 +760,7 @@ pub fn normalise_analyze_document(
 ) -> NormalisedDocument {
     let (pairs, mut warnings) = key_value_pairs(&response.blocks);
     let mut doc = normalise_pairs(&pairs, hints);
-    if doc.extras.mrz_text.is_none() {
-        if let Some(text) = mrz_text(&response.blocks) {
-            let confidence = response
-                .blocks
-                .iter()
-                .filter(|b| b.is(&BlockType::Line) && b.text.as_deref().is_some_and(is_mrz_line))
-                .filter_map(|b| b.confidence)
-                .fold(100.0f32, f32::min);
-            doc.extras.mrz_text = Some(super::Field::new(
-                text.clone(),
-                text,
-                confidence,
-                super::FieldSource::Printed,
-            ));
-        }
-    }
+    fill_mrz_from_lines(&mut doc, &response.blocks);
     warnings.append(&mut doc.warnings);
     doc.warnings = warnings;
     doc
@@ -974,6 +991,56 @@ mod tests {
             warnings,
             vec![Warning::general(WarningReason::BrokenRelationship)]
         );
+    }
+
+    #[test]
+    fn analyze_id_takes_the_mrz_from_its_lines_when_no_field_holds_it() {
+        let mut r = parse_analyze_id(US_PASSPORT).unwrap();
+        let from_field = normalise_analyze_id(&r, &hints()).extras.mrz_text.unwrap();
+        for doc in &mut r.identity_documents {
+            doc.identity_document_fields
+                .retain(|f| f.r#type.as_ref().is_some_and(|t| t.text != "MRZ_CODE"));
+        }
+        let from_lines = normalise_analyze_id(&r, &hints()).extras.mrz_text.unwrap();
+        assert_eq!(from_lines.value, from_field.value);
+        assert!(from_lines.confidence < 100.0);
+    }
+
+    #[test]
+    fn a_hostile_response_with_many_keys_sharing_one_long_value_is_bounded() {
+        use RelationshipType::{Child, Value};
+        let mut blocks: Vec<Block> = (0..MAX_WORDS_PER_TEXT * 2)
+            .map(|i| word(&format!("w{i}"), "AB"))
+            .collect();
+        let children: Vec<String> = (0..MAX_WORDS_PER_TEXT * 2)
+            .map(|i| format!("w{i}"))
+            .collect();
+        let children: Vec<&str> = children.iter().map(String::as_str).collect();
+        blocks.push(kvs("v", EntityType::Value, vec![(Child, children)]));
+        for i in 0..10_000 {
+            blocks.push(kvs(
+                &format!("k{i}"),
+                EntityType::Key,
+                vec![(Child, vec!["w0"]), (Value, vec!["v"; 50])],
+            ));
+        }
+        let bytes = serde_json::to_vec(&AnalyzeDocumentResponse {
+            blocks,
+            ..Default::default()
+        })
+        .unwrap();
+        assert!(bytes.len() < MAX_RESPONSE_BYTES);
+        let r = parse_analyze_document(&bytes).unwrap();
+        let (pairs, warnings) = key_value_pairs(&r.blocks);
+        assert_eq!(pairs.len(), crate::document::MAX_PAIRS);
+        assert!(warnings.contains(&Warning::general(WarningReason::TooManyPairs)));
+        // Only the first words of the value are joined.
+        assert_eq!(
+            pairs[0].value.split(' ').count(),
+            MAX_VALUE_TARGETS * MAX_WORDS_PER_TEXT
+        );
+        let doc = normalise_analyze_document(&r, &hints());
+        assert!(doc.fields.is_empty());
     }
 
     #[test]
