@@ -238,7 +238,7 @@ pub struct DocumentExtras {
 }
 
 /// A date whose day and month could be either way round.
-#[derive(Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AmbiguousDate {
     /// Which field.
@@ -247,6 +247,8 @@ pub struct AmbiguousDate {
     pub day_first: Date,
     /// The reading with the month first.
     pub month_first: Date,
+    /// The text as read.
+    pub original: String,
     /// The engine's confidence in the text, 0–100.
     pub confidence: f32,
 }
@@ -384,12 +386,11 @@ impl NormalisedDocument {
                 _ => None,
             };
             let chosen = target.filter(|t| *t == amb.day_first || *t == amb.month_first);
-            let original = format_iso_pair(&amb);
             match (amb.field, chosen) {
                 (FieldName::BirthDate, Some(d)) if self.fields.birth_date.is_none() => {
                     self.fields.birth_date = Some(Field::new(
                         BirthDate::new(d),
-                        original,
+                        amb.original,
                         amb.confidence,
                         FieldSource::Printed,
                     ));
@@ -397,7 +398,7 @@ impl NormalisedDocument {
                 (FieldName::ExpiryDate, Some(d)) if self.fields.expiry_date.is_none() => {
                     self.fields.expiry_date = Some(Field::new(
                         ExpiryDate::new(d),
-                        original,
+                        amb.original,
                         amb.confidence,
                         FieldSource::Printed,
                     ));
@@ -469,10 +470,6 @@ impl NormalisedDocument {
         }
         out
     }
-}
-
-fn format_iso_pair(a: &AmbiguousDate) -> String {
-    format!("{} | {}", a.day_first, a.month_first)
 }
 
 fn kind_word(k: DocumentKind) -> &'static str {
@@ -934,6 +931,7 @@ impl Normaliser<'_> {
                             field: name,
                             day_first,
                             month_first,
+                            original: original.to_string(),
                             confidence: clamp_confidence(confidence),
                         });
                     }
@@ -1166,6 +1164,10 @@ mod tests {
         doc.resolve_ambiguities(&mrz);
         assert_eq!(iso(&doc.fields.birth_date).as_deref(), Some("1980-03-04"));
         assert_eq!(doc.fields.birth_date.as_ref().unwrap().confidence, 90.0);
+        assert_eq!(
+            doc.fields.birth_date.as_ref().unwrap().original,
+            "03/04/1980"
+        );
         assert_eq!(doc.ambiguous_dates.len(), 1);
         assert_eq!(doc.ambiguous_dates[0].field, FieldName::ExpiryDate);
     }
