@@ -86,3 +86,143 @@ pub struct DocumentFields {
     /// Sex.
     pub sex: Option<Field<Sex>>,
 }
+
+/// The name of one field of [`DocumentFields`] (or of the extra printed fields a reader may
+/// find), used by warnings and cross-checks instead of the value itself. Serialises as the
+/// camelCase JSON key of the field (`"documentNumber"`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub enum FieldName {
+    /// [`DocumentFields::surname`].
+    Surname,
+    /// [`DocumentFields::given_names`].
+    GivenNames,
+    /// [`DocumentFields::birth_date`].
+    BirthDate,
+    /// [`DocumentFields::document_number`].
+    DocumentNumber,
+    /// [`DocumentFields::expiry_date`].
+    ExpiryDate,
+    /// [`DocumentFields::nationality`].
+    Nationality,
+    /// [`DocumentFields::issuing_state`].
+    IssuingState,
+    /// [`DocumentFields::sex`].
+    Sex,
+    /// The date of issue (an extra printed field).
+    IssueDate,
+    /// The place of birth (an extra printed field).
+    PlaceOfBirth,
+    /// A personal identification number distinct from the document number.
+    PersonalNumber,
+    /// The issuing authority as printed.
+    IssuingAuthority,
+    /// The kind of document (passport, identity card, driving licence…).
+    DocumentType,
+    /// The text of the machine-readable zone.
+    Mrz,
+}
+
+impl FieldName {
+    /// The fields of [`DocumentFields`], in declaration order.
+    pub const CORE: [FieldName; 8] = [
+        FieldName::Surname,
+        FieldName::GivenNames,
+        FieldName::BirthDate,
+        FieldName::DocumentNumber,
+        FieldName::ExpiryDate,
+        FieldName::Nationality,
+        FieldName::IssuingState,
+        FieldName::Sex,
+    ];
+
+    /// The camelCase name, as in JSON (`"birthDate"`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Surname => "surname",
+            Self::GivenNames => "givenNames",
+            Self::BirthDate => "birthDate",
+            Self::DocumentNumber => "documentNumber",
+            Self::ExpiryDate => "expiryDate",
+            Self::Nationality => "nationality",
+            Self::IssuingState => "issuingState",
+            Self::Sex => "sex",
+            Self::IssueDate => "issueDate",
+            Self::PlaceOfBirth => "placeOfBirth",
+            Self::PersonalNumber => "personalNumber",
+            Self::IssuingAuthority => "issuingAuthority",
+            Self::DocumentType => "documentType",
+            Self::Mrz => "mrz",
+        }
+    }
+}
+
+impl fmt::Display for FieldName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl DocumentFields {
+    /// Whether no field at all was read.
+    pub fn is_empty(&self) -> bool {
+        self.present().is_empty()
+    }
+
+    /// The names of the fields that hold a value, in declaration order.
+    pub fn present(&self) -> Vec<FieldName> {
+        let flags = [
+            self.surname.is_some(),
+            self.given_names.is_some(),
+            self.birth_date.is_some(),
+            self.document_number.is_some(),
+            self.expiry_date.is_some(),
+            self.nationality.is_some(),
+            self.issuing_state.is_some(),
+            self.sex.is_some(),
+        ];
+        FieldName::CORE
+            .into_iter()
+            .zip(flags)
+            .filter_map(|(name, set)| set.then_some(name))
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn field_names_serialise_as_their_json_keys() {
+        for name in FieldName::CORE {
+            let json = serde_json::to_string(&name).unwrap();
+            assert_eq!(json, format!("\"{}\"", name.as_str()));
+        }
+        // The JSON keys of DocumentFields are the same names.
+        let fields = DocumentFields {
+            sex: Some(Field::new(
+                crate::model::Sex::Female,
+                "F",
+                99.0,
+                FieldSource::Printed,
+            )),
+            ..DocumentFields::default()
+        };
+        let v = serde_json::to_value(&fields).unwrap();
+        assert!(v.get(FieldName::Sex.as_str()).is_some());
+        assert!(v.get(FieldName::IssuingState.as_str()).is_some());
+        assert_eq!(fields.present(), vec![FieldName::Sex]);
+        assert!(!fields.is_empty());
+        assert!(DocumentFields::default().is_empty());
+    }
+
+    #[test]
+    fn field_debug_hides_the_value_and_the_original_text() {
+        let f = Field::new("SECRET", "SECRET", f32::NAN, FieldSource::Mrz);
+        let dbg = format!("{f:?}");
+        assert!(!dbg.contains("SECRET"), "{dbg}");
+        assert_eq!(f.confidence, 0.0);
+    }
+}

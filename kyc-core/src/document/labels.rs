@@ -1,0 +1,612 @@
+//! Field labels as printed on identity documents, in several languages: which field a key such
+//! as `Nom / Surname`, `4b.`, `Date of birth / Date de naissance` or `Pass-Nr.` names.
+//!
+//! Matching is done on a canonical form: folded ([`crate::text::fold`]), punctuation turned
+//! into spaces, short parenthesised endings dropped (`Prénom(s)`), every spelling of "number"
+//! (`No.`, `N°`, `Nº`, `Nr.`, `Number`, `Numéro`, `Nummer`, `#`) reduced to `NO`, and numbering
+//! (`1.`, `4a.`) set aside. The remaining words must be covered completely by synonyms from
+//! the tables below (so bilingual labels, with or without a slash, work); connecting words
+//! (`and`, `et`, `und`…) between synonyms are allowed. A label whose synonyms name different
+//! fields is refused as ambiguous, except "date" + "place of birth", which together name the
+//! combined field.
+
+use std::collections::HashMap;
+use std::sync::LazyLock;
+
+use crate::text;
+
+/// The field a printed label names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub enum LabelKind {
+    /// Surname / family name.
+    Surname,
+    /// Given names.
+    GivenNames,
+    /// A middle name printed apart from the given names (appended to them).
+    MiddleName,
+    /// Date of birth.
+    BirthDate,
+    /// Date and place of birth in one field.
+    BirthDateAndPlace,
+    /// Place of birth.
+    PlaceOfBirth,
+    /// Document number.
+    DocumentNumber,
+    /// Personal identification number.
+    PersonalNumber,
+    /// Date of expiry.
+    ExpiryDate,
+    /// Date of issue.
+    IssueDate,
+    /// Nationality.
+    Nationality,
+    /// Sex.
+    Sex,
+    /// Issuing state or country code.
+    IssuingState,
+    /// Issuing authority.
+    IssuingAuthority,
+    /// Kind of document.
+    DocumentType,
+    /// The machine-readable zone.
+    Mrz,
+}
+
+/// How a label was understood.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Classified {
+    /// It names one field.
+    Field(LabelKind),
+    /// Its words name several different fields.
+    Mixed,
+    /// Not a known label.
+    Unknown,
+}
+
+/// The longest label (in words) that is looked at; longer keys are not labels.
+const MAX_LABEL_WORDS: usize = 16;
+/// The longest synonym, in words.
+const MAX_PHRASE_WORDS: usize = 6;
+
+/// Which field `label` names, if it is a known label in one of the supported languages.
+/// `us_numbering` selects the AAMVA meaning of the numbering `4d` (licence number) and `15`
+/// (sex) used on US driving licences instead of the EU one (`4d` personal number, `5` licence
+/// number).
+///
+/// ```
+/// use kyc_core::document::{classify_label, LabelKind};
+/// assert_eq!(classify_label("Nom / Surname", false), Some(LabelKind::Surname));
+/// assert_eq!(classify_label("4b.", false), Some(LabelKind::ExpiryDate));
+/// assert_eq!(classify_label("Date of birth / Date de naissance", false), Some(LabelKind::BirthDate));
+/// assert_eq!(classify_label("Pass-Nr.", false), Some(LabelKind::DocumentNumber));
+/// assert_eq!(classify_label("Nom Prénom", false), None); // two fields in one label
+/// assert_eq!(classify_label("Height", false), None);
+/// ```
+pub fn classify_label(label: &str, us_numbering: bool) -> Option<LabelKind> {
+    match classify(label, us_numbering) {
+        Classified::Field(k) => Some(k),
+        Classified::Mixed | Classified::Unknown => None,
+    }
+}
+
+pub(crate) fn classify(label: &str, us_numbering: bool) -> Classified {
+    // Labels are short; a long key is a sentence or garbage.
+    if label.len() > 200 {
+        return Classified::Unknown;
+    }
+    let words = canonical_words(label);
+    if words.len() > MAX_LABEL_WORDS {
+        return Classified::Unknown;
+    }
+    let mut numbering: Option<&str> = None;
+    let mut rest: Vec<&str> = Vec::with_capacity(words.len());
+    for w in &words {
+        if is_numbering(w) {
+            numbering.get_or_insert(w);
+        } else {
+            rest.push(w);
+        }
+    }
+    let by_words = if rest.is_empty() {
+        Classified::Unknown
+    } else {
+        segment(&rest)
+    };
+    match (by_words, numbering) {
+        (Classified::Unknown, Some(n)) => numbered(n, us_numbering)
+            .map(Classified::Field)
+            .unwrap_or(Classified::Unknown),
+        (c, _) => c,
+    }
+}
+
+/// The canonical words of a label.
+pub(crate) fn canonical_words(label: &str) -> Vec<String> {
+    let stripped = drop_short_parentheses(label);
+    let folded = text::fold(&stripped);
+    let mut spaced = String::with_capacity(folded.len() + 4);
+    for c in folded.chars() {
+        if c == '#' {
+            spaced.push_str(" # ");
+        } else if c.is_alphanumeric() {
+            spaced.push(c);
+        } else {
+            spaced.push(' ');
+        }
+    }
+    spaced
+        .split_whitespace()
+        .map(|w| {
+            if is_number_word(w) {
+                "NO".to_string()
+            } else {
+                w.to_string()
+            }
+        })
+        .collect()
+}
+
+/// `Prénom(s)` → `Prénom`, `Né(e) le` → `Né le`: parenthesised endings of up to three letters.
+fn drop_short_parentheses(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        if c == '(' {
+            let inner: String = s[i + 1..].chars().take(5).collect();
+            if let Some(close) = inner.find(')') {
+                let body = &inner[..close];
+                if (1..=3).contains(&body.chars().count()) && body.chars().all(char::is_alphabetic)
+                {
+                    for _ in 0..=body.chars().count() {
+                        chars.next();
+                    }
+                    continue;
+                }
+            }
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn is_number_word(w: &str) -> bool {
+    matches!(
+        w,
+        "N" | "NO"
+            | "NR"
+            | "NRO"
+            | "NBR"
+            | "NUM"
+            | "NUMBER"
+            | "NUMERO"
+            | "NUMMER"
+            | "NUMER"
+            | "NUMBERS"
+            | "#"
+    )
+}
+
+/// `1`, `4`, `4A`, `12`: the numbering of fields on driving licences (ISO/IEC 18013, EU
+/// directive, AAMVA).
+fn is_numbering(w: &str) -> bool {
+    let b = w.as_bytes();
+    match b {
+        [d] => d.is_ascii_digit(),
+        [d, x] => d.is_ascii_digit() && (x.is_ascii_digit() || x.is_ascii_uppercase()),
+        [d1, d2, x] => d1.is_ascii_digit() && d2.is_ascii_digit() && x.is_ascii_uppercase(),
+        _ => false,
+    }
+}
+
+fn numbered(n: &str, us: bool) -> Option<LabelKind> {
+    Some(match (n, us) {
+        ("1", _) => LabelKind::Surname,
+        ("2", _) => LabelKind::GivenNames,
+        ("3", false) => LabelKind::BirthDateAndPlace,
+        ("3", true) => LabelKind::BirthDate,
+        ("4A", _) => LabelKind::IssueDate,
+        ("4B", _) => LabelKind::ExpiryDate,
+        ("4C", _) => LabelKind::IssuingAuthority,
+        ("4D", false) => LabelKind::PersonalNumber,
+        ("4D", true) => LabelKind::DocumentNumber,
+        ("5", false) => LabelKind::DocumentNumber,
+        ("15", true) => LabelKind::Sex,
+        _ => return None,
+    })
+}
+
+/// Words that may join two synonyms in one label.
+fn is_connector(w: &str) -> bool {
+    matches!(
+        w,
+        "AND" | "ET" | "UND" | "Y" | "E" | "EN" | "I" | "OG" | "OCH" | "JA" | "OR" | "OU"
+    )
+}
+
+/// Covers `words` with synonyms (fewest pieces first) and reports which fields they name.
+fn segment(words: &[&str]) -> Classified {
+    let n = words.len();
+    // best[i]: (pieces used, fields named) for the best cover of words[..i].
+    let mut best: Vec<Option<(usize, u32)>> = vec![None; n + 1];
+    best[0] = Some((0, 0));
+    let table = &*SYNONYMS;
+    let mut phrase = String::new();
+    for i in 0..n {
+        let Some((pieces, mask)) = best[i] else {
+            continue;
+        };
+        let mut relax = |j: usize, cand: (usize, u32)| {
+            let better = match best[j] {
+                None => true,
+                Some((p, _)) => cand.0 < p,
+            };
+            if better {
+                best[j] = Some(cand);
+            }
+        };
+        if is_connector(words[i]) && i > 0 {
+            relax(i + 1, (pieces, mask));
+        }
+        phrase.clear();
+        for len in 1..=MAX_PHRASE_WORDS.min(n - i) {
+            if len > 1 {
+                phrase.push(' ');
+            }
+            phrase.push_str(words[i + len - 1]);
+            if let Some(kind) = table.get(phrase.as_str()) {
+                relax(i + len, (pieces + 1, mask | bit(*kind)));
+            }
+        }
+    }
+    match best[n] {
+        Some((_, mask)) if mask != 0 => from_mask(mask),
+        _ => Classified::Unknown,
+    }
+}
+
+fn bit(k: LabelKind) -> u32 {
+    1 << (k as u32)
+}
+
+fn from_mask(mask: u32) -> Classified {
+    let birth = bit(LabelKind::BirthDate)
+        | bit(LabelKind::PlaceOfBirth)
+        | bit(LabelKind::BirthDateAndPlace);
+    if mask & !birth == 0
+        && mask & bit(LabelKind::BirthDate) != 0
+        && mask & !bit(LabelKind::BirthDate) != 0
+    {
+        return Classified::Field(LabelKind::BirthDateAndPlace);
+    }
+    if mask & !birth == 0 && mask & bit(LabelKind::BirthDateAndPlace) != 0 {
+        return Classified::Field(LabelKind::BirthDateAndPlace);
+    }
+    if mask.count_ones() == 1 {
+        return ALL_KINDS
+            .iter()
+            .find(|k| bit(**k) == mask)
+            .map(|k| Classified::Field(*k))
+            .unwrap_or(Classified::Unknown);
+    }
+    Classified::Mixed
+}
+
+const ALL_KINDS: [LabelKind; 16] = [
+    LabelKind::Surname,
+    LabelKind::GivenNames,
+    LabelKind::MiddleName,
+    LabelKind::BirthDate,
+    LabelKind::BirthDateAndPlace,
+    LabelKind::PlaceOfBirth,
+    LabelKind::DocumentNumber,
+    LabelKind::PersonalNumber,
+    LabelKind::ExpiryDate,
+    LabelKind::IssueDate,
+    LabelKind::Nationality,
+    LabelKind::Sex,
+    LabelKind::IssuingState,
+    LabelKind::IssuingAuthority,
+    LabelKind::DocumentType,
+    LabelKind::Mrz,
+];
+
+/// The synonym tables, written as printed; they are canonicalised when first used.
+#[rustfmt::skip]
+const SYNONYM_TABLE: &[(LabelKind, &[&str])] = &[
+    (LabelKind::Surname, &[
+        // en, AAMVA
+        "Surname", "Surnames", "Last name", "Last names", "Family name", "Family names",
+        "Primary identifier", "LN",
+        // fr, de, es, it
+        "Nom", "Nom de famille", "Nom patronymique",
+        "Name", "Nachname", "Familienname",
+        "Apellidos", "Apellido",
+        "Cognome",
+        // nl, pt, pl, sv, no, da, fi
+        "Achternaam", "Geslachtsnaam",
+        "Sobrenome", "Apelido", "Apelidos",
+        "Nazwisko",
+        "Efternamn", "Etternavn", "Efternavn", "Sukunimi",
+    ]),
+    (LabelKind::GivenNames, &[
+        // en, AAMVA
+        "Given names", "Given name", "First name", "First names", "Forenames", "Forename",
+        "Christian names", "Secondary identifier", "FN",
+        // fr, de, es, it
+        "Prénoms", "Prénom",
+        "Vornamen", "Vorname",
+        "Nombres", "Nombre",
+        "Nome", "Nomi",
+        // nl, pt, pl, sv, no/da, fi
+        "Voornamen", "Voornaam",
+        "Nomes", "Nome próprio",
+        "Imiona", "Imię",
+        "Förnamn", "Fornavn", "Etunimet",
+    ]),
+    (LabelKind::MiddleName, &["Middle name", "Middle names", "Middle initial"]),
+    (LabelKind::BirthDate, &[
+        // en
+        "DOB", "Date of birth", "Birth date", "Birthdate", "Birthday", "Born",
+        // fr, de, es, it
+        "Date de naissance", "Date de naiss", "Né le", "Née le",
+        "Geburtsdatum", "Geboren am", "Geburtstag",
+        "Fecha de nacimiento", "Fecha nacimiento", "Fecha de nac",
+        "Data di nascita", "Nato il", "Nata il",
+        // nl, pt, pl, sv, no/da, fi
+        "Geboortedatum",
+        "Data de nascimento",
+        "Data urodzenia",
+        "Födelsedatum", "Fødselsdato", "Syntymäaika",
+    ]),
+    (LabelKind::BirthDateAndPlace, &[
+        "Date and place of birth", "Date et lieu de naissance", "Geburtstag und ort",
+        "Geburtsdatum und ort", "Fecha y lugar de nacimiento", "Data e luogo di nascita",
+        "Datum en plaats van geboorte", "Data e local de nascimento", "Data i miejsce urodzenia",
+    ]),
+    (LabelKind::PlaceOfBirth, &[
+        "Place of birth", "Birthplace", "Birth place", "Lieu de naissance", "Geburtsort",
+        "Lugar de nacimiento", "Luogo di nascita", "Geboorteplaats", "Plaats van geboorte",
+        "Local de nascimento", "Naturalidade", "Miejsce urodzenia", "Födelseort", "Fødested",
+    ]),
+    // Every spelling of "number" is reduced to "No" before matching.
+    (LabelKind::DocumentNumber, &[
+        // en, AAMVA
+        "No", "Document no", "Doc no", "Passport no", "Pass no", "Card no", "ID no",
+        "ID card no", "Identity card no", "Licence no", "License no", "Lic no",
+        "Driver license no", "Drivers license no", "Driving licence no", "DL", "DL no", "DLN",
+        // fr
+        "No du document", "No de document", "No de la carte", "No de carte", "No du passeport",
+        "No de passeport", "Passeport no", "No du titre",
+        // de
+        "Ausweisnummer", "Ausweis no", "Dokumentennummer", "Dokumentnummer", "Passnummer",
+        "Kartennummer", "Reisepass no", "Führerscheinnummer",
+        // es
+        "No de documento", "No del documento", "No documento", "No de pasaporte",
+        "Pasaporte no", "No soporte", "No de soporte",
+        // it
+        "No di documento", "No passaporto", "No carta",
+        // nl, pt, pl
+        "Documentnummer", "Paspoortnummer", "Documentnr",
+        "No do documento", "No do passaporte",
+        "No dokumentu", "No paszportu", "Seria i no",
+    ]),
+    (LabelKind::PersonalNumber, &[
+        "Personal no", "Personal identification no", "Personal code", "Personal ID no",
+        "No personnel", "No d identification", "Personnummer", "Personenkennziffer", "DNI",
+        "NIE", "NIF", "PESEL", "Codice fiscale", "BSN", "Burgerservicenummer", "Persoonsnummer",
+        "Henkilötunnus", "Fødselsnummer", "CPR",
+    ]),
+    (LabelKind::ExpiryDate, &[
+        // en
+        "Date of expiry", "Expiry date", "Expiry", "Expires", "Expires on", "Expiration",
+        "Expiration date", "Exp", "Exp date", "Valid until", "Valid thru", "Valid through",
+        "Valid to", "Date of expiration",
+        // fr
+        "Date d'expiration", "Date d'expir", "Expire le", "Valable jusqu'au", "Valable jusqu'à",
+        "Fin de validité", "Date de fin de validité",
+        // de, es
+        "Gültig bis", "Ablaufdatum",
+        "Fecha de caducidad", "Caducidad", "Fecha de validez", "Válido hasta", "Validez",
+        "Fecha de vencimiento",
+        // it, nl, pt
+        "Scadenza", "Data di scadenza", "Valido fino al",
+        "Geldig tot", "Vervaldatum", "Geldig tot en met",
+        "Data de validade", "Válido até", "Validade",
+        // pl, sv, no/da, fi
+        "Data ważności", "Ważny do", "Termin ważności",
+        "Giltig till", "Gyldig til", "Voimassa",
+    ]),
+    (LabelKind::IssueDate, &[
+        // en
+        "Date of issue", "Issue date", "Issued", "Issued on", "ISS", "Date issued",
+        // fr, de, es, it
+        "Date de délivrance", "Délivré le", "Délivrée le", "Date d'émission",
+        "Ausstellungsdatum", "Ausgestellt am", "Datum",
+        "Fecha de expedición", "Fecha de emisión", "Expedición",
+        "Data di rilascio", "Rilasciato il", "Data di emissione",
+        // nl, pt, pl, sv, da, no
+        "Datum van afgifte", "Afgiftedatum",
+        "Data de emissão", "Data de expedição",
+        "Data wydania",
+        "Utfärdandedatum", "Udstedelsesdato", "Utstedt",
+    ]),
+    (LabelKind::Nationality, &[
+        "Nationality", "Citizenship", "Nationalité", "Staatsangehörigkeit", "Nationalität",
+        "Nacionalidad", "Nazionalità", "Cittadinanza", "Nationaliteit", "Nacionalidade",
+        "Obywatelstwo", "Narodowość", "Nationalitet", "Medborgarskap", "Statsborgerskab",
+        "Statsborgerskap", "Kansalaisuus",
+    ]),
+    (LabelKind::Sex, &[
+        "Sex", "Gender", "Sexe", "Geschlecht", "Sexo", "Sesso", "Geslacht", "Płeć", "Kön",
+        "Køn", "Kjønn", "Sukupuoli",
+    ]),
+    (LabelKind::IssuingState, &[
+        // en
+        "Issuing state", "Issuing country", "Country of issue", "State of issue",
+        "Country code", "Code", "Code of issuing state", "Country",
+        // fr
+        "Pays", "Code pays", "Code du pays", "Pays émetteur", "Pays de délivrance",
+        "Code de l'État émetteur", "État émetteur",
+        // de, nl
+        "Ausstellungsstaat", "Ausstellender Staat", "Staat", "Land", "Landcode",
+        // es, it, pt, pl, sv
+        "País", "Código de país", "Código del país", "País emisor", "País de expedición",
+        "Paese", "Codice paese", "Stato",
+        "Código do país",
+        "Kod państwa", "Kod kraju",
+        "Landskod",
+    ]),
+    (LabelKind::IssuingAuthority, &[
+        "Authority", "Issuing authority", "Issued by", "Issuing office",
+        "Autorité", "Autorité de délivrance", "Délivré par", "Délivrée par",
+        "Behörde", "Ausstellende Behörde",
+        "Autoridad", "Autoridad de expedición", "Expedido por",
+        "Autorità", "Autorità di rilascio", "Rilasciato da",
+        "Instantie", "Afgegeven door",
+        "Autoridade", "Autoridade emissora", "Emitido por",
+        "Organ wydający", "Wydany przez",
+        "Myndighet", "Utfärdad av",
+    ]),
+    (LabelKind::DocumentType, &[
+        "Type", "Typ", "Tipo", "Document type", "Type of document", "Type de document",
+        "Dokumententyp", "Dokumenttyp", "Tipo de documento", "Tipo di documento",
+        "Documenttype", "Soort document", "Rodzaj dokumentu", "ID type",
+    ]),
+    (LabelKind::Mrz, &["MRZ", "MRZ code", "Machine readable zone"]),
+];
+
+/// Canonical synonym → field.
+static SYNONYMS: LazyLock<HashMap<String, LabelKind>> = LazyLock::new(|| {
+    let mut map = HashMap::new();
+    for (kind, words) in SYNONYM_TABLE {
+        for w in *words {
+            map.insert(canonical_words(w).join(" "), *kind);
+        }
+    }
+    map
+});
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn class(s: &str) -> Option<LabelKind> {
+        classify_label(s, false)
+    }
+
+    #[test]
+    fn no_synonym_names_two_fields() {
+        let mut seen: HashMap<String, LabelKind> = HashMap::new();
+        for (kind, words) in SYNONYM_TABLE {
+            for w in *words {
+                let c = canonical_words(w).join(" ");
+                assert!(!c.is_empty(), "{w}");
+                if let Some(prev) = seen.insert(c.clone(), *kind) {
+                    assert_eq!(prev, *kind, "{w} ({c})");
+                }
+                assert!(c.split(' ').count() <= MAX_PHRASE_WORDS, "{w}");
+            }
+        }
+    }
+
+    #[test]
+    fn every_synonym_is_recognised_alone() {
+        for (kind, words) in SYNONYM_TABLE {
+            for w in *words {
+                assert_eq!(class(w), Some(*kind), "{w}");
+            }
+        }
+    }
+
+    #[test]
+    fn bilingual_and_numbered_labels_are_recognised() {
+        let cases = [
+            ("Nom / Surname", LabelKind::Surname),
+            ("NOM\nSURNAME", LabelKind::Surname),
+            ("1. Name / Surname / Nom", LabelKind::Surname),
+            ("Prénom(s) / Given names", LabelKind::GivenNames),
+            ("Vornamen / Given names / Prénoms", LabelKind::GivenNames),
+            ("Date of birth / Date de naissance", LabelKind::BirthDate),
+            ("Né(e) le", LabelKind::BirthDate),
+            (
+                "Geburtstag / Date of birth / Date de naissance",
+                LabelKind::BirthDate,
+            ),
+            ("3. Date et lieu de naissance", LabelKind::BirthDateAndPlace),
+            (
+                "Date and place of birth / Date et lieu de naissance",
+                LabelKind::BirthDateAndPlace,
+            ),
+            (
+                "Date of birth / Place of birth",
+                LabelKind::BirthDateAndPlace,
+            ),
+            ("Passport No. / No. du Passeport", LabelKind::DocumentNumber),
+            ("N° du document", LabelKind::DocumentNumber),
+            ("Nº do documento", LabelKind::DocumentNumber),
+            ("Document number", LabelKind::DocumentNumber),
+            ("DOCUMENT_NUMBER", LabelKind::DocumentNumber),
+            ("LIC#", LabelKind::DocumentNumber),
+            ("4d DLN", LabelKind::DocumentNumber),
+            ("4a.", LabelKind::IssueDate),
+            ("4b. Gültig bis", LabelKind::ExpiryDate),
+            ("Date of expiry / Date d'expiration", LabelKind::ExpiryDate),
+            (
+                "Gültig bis / Date of expiry / Date d'expiration",
+                LabelKind::ExpiryDate,
+            ),
+            (
+                "Staatsangehörigkeit / Nationality / Nationalité",
+                LabelKind::Nationality,
+            ),
+            ("Sexe / Sex", LabelKind::Sex),
+            ("Type / Type", LabelKind::DocumentType),
+            (
+                "Code of Issuing State / Code de l'État émetteur",
+                LabelKind::IssuingState,
+            ),
+            ("Authority / Autorité", LabelKind::IssuingAuthority),
+            ("EXPIRATION_DATE", LabelKind::ExpiryDate),
+            ("MRZ_CODE", LabelKind::Mrz),
+            ("ID_TYPE", LabelKind::DocumentType),
+        ];
+        for (s, want) in cases {
+            assert_eq!(class(s), Some(want), "{s}");
+        }
+    }
+
+    #[test]
+    fn us_numbering_differs_from_the_eu_one() {
+        assert_eq!(classify_label("4d", true), Some(LabelKind::DocumentNumber));
+        assert_eq!(classify_label("4d", false), Some(LabelKind::PersonalNumber));
+        assert_eq!(classify_label("5.", false), Some(LabelKind::DocumentNumber));
+        assert_eq!(classify_label("5", true), None);
+        assert_eq!(classify_label("15 SEX", true), Some(LabelKind::Sex));
+        assert_eq!(classify_label("3", true), Some(LabelKind::BirthDate));
+    }
+
+    #[test]
+    fn labels_that_name_nothing_or_several_fields_are_refused() {
+        assert_eq!(classify("Nom Prénom", false), Classified::Mixed);
+        assert_eq!(
+            classify("Surname and given names", false),
+            Classified::Mixed
+        );
+        for s in [
+            "",
+            "Height",
+            "HGT",
+            "Eyes",
+            "STATE_NAME",
+            "Signature",
+            "Nom d'usage",
+            "and",
+        ] {
+            assert_eq!(classify(s, false), Classified::Unknown, "{s}");
+        }
+        assert_eq!(classify(&"Name ".repeat(40), false), Classified::Unknown);
+        assert_eq!(classify(&"x".repeat(500), false), Classified::Unknown);
+    }
+}
