@@ -373,6 +373,34 @@ impl Decision {
     }
 }
 
+impl From<&crate::liveness::LivenessOutcome> for LivenessEvidence {
+    fn from(o: &crate::liveness::LivenessOutcome) -> Self {
+        Self { passed: o.passed }
+    }
+}
+
+impl From<&crate::facematch::FaceMatchOutcome> for FaceMatchEvidence {
+    fn from(o: &crate::facematch::FaceMatchOutcome) -> Self {
+        Self::Compared {
+            similarity: o.similarity,
+            threshold: o.threshold,
+        }
+    }
+}
+
+impl FaceMatchEvidence {
+    /// The evidence of a face-match evaluation, whether it compared faces or the quality gate
+    /// refused the images.
+    pub fn from_evaluation(
+        r: &Result<crate::facematch::FaceMatchOutcome, crate::facematch::FaceMatchError>,
+    ) -> Self {
+        match r {
+            Ok(o) => o.into(),
+            Err(_) => Self::QualityRejected,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -54,3 +54,13 @@ pub trait DocumentReader: Send + Sync {
         image: &Image,
     ) -> impl Future<Output = Result<DocumentReading, ReadError>> + Send;
 }
+
+impl From<crate::document::NormalisedDocument> for DocumentReading {
+    fn from(doc: crate::document::NormalisedDocument) -> Self {
+        Self {
+            printed: doc.fields,
+            mrz_text: doc.extras.mrz_text.map(|f| f.value),
+            warnings: doc.warnings.iter().map(ToString::to_string).collect(),
+        }
+    }
+}
