@@ -1,0 +1,985 @@
+//! Tolerant parsing of OCR output: find the MRZ lines among other text, repair their length and
+//! the characters whose class the position dictates, then let the check digits decide between
+//! the plausible OCR confusions. Every reading returned passes every check; when several do,
+//! all are returned and the result is marked ambiguous.
+//!
+//! The steps, in order:
+//! 1. **Cleaning.** Whitespace is removed, letters uppercased, `«` `‹` `〈` `＜` read as `<`;
+//!    any other character becomes an *unreadable* mark. Unreadable marks at the ends of a line
+//!    are dropped, and a short stray prefix or suffix (up to 6 characters) cut off by one is a
+//!    variant the length repair may choose.
+//! 2. **Finding the zone.** Lines that look like MRZ lines (27–47 characters, at most 4
+//!    unreadable, a filler or several digits) are grouped into windows of 3 consecutive lines
+//!    of about 30 characters (TD1) or 2 of about 36 (TD2, MRV-B) or 44 (TD3, MRV-A), ±3;
+//!    windows nearest the end of the text are tried first (the zone is at the bottom of a
+//!    document), at most 8 of them.
+//! 3. **Length.** A line up to 3 characters too short or too long gets fillers inserted into
+//!    or removed from one of its filler runs, or stray characters dropped at one end. Lines no
+//!    check digit covers (the name lines) are only repaired at their end; on checked lines every
+//!    filler run is tried and the check digits choose.
+//! 4. **Character classes.** Where only digits may stand (dates, check digits) `O Q D`→`0`,
+//!    `I L`→`1`, `Z`→`2`, `S`→`5`, `G`→`6`, `B`→`8`; where only letters may stand (codes,
+//!    states, names) the reverse. `K`, `X` or `C` after `<<` in the trailing fillers of the name
+//!    (but never the first letter of the given names) and after `<` in a country code are read
+//!    as `<`.
+//! 5. **Check digits.** For every check that fails, the positions of its field (and the digit
+//!    itself) are tried with their plausible confusions (digit↔digit such as `8`↔`3`, letter↔
+//!    digit in document numbers and optional data, `K X C`→`<`, anything for an unreadable
+//!    mark): first one change, then two, keeping every variant that makes the check pass at the
+//!    smallest number of changes. Variants of the failing fields are combined and kept when the
+//!    composite passes; if none does, one change in the positions only the composite covers
+//!    (optional data, the composite digit) is tried.
+//!
+//! A 7-3-1 check digit cannot see a change by a multiple of 10 in character value (`0`/`A`,
+//! `1`/`B`/`L`, `6`/`G`…); such a misreading in a document number passes every check and is
+//! returned as read. Unreadable marks no check covers (in names) become `<`.
+
+use serde::Serialize;
+
+use super::check::is_mrz_char;
+use super::layout::{CharClass, Layout};
+use super::record::{check_one, number_parts};
+use super::{strict, CheckField, MrzError, MrzField, MrzFormat, MrzRecord};
+use crate::model::Date;
+
+/// The largest text [`parse_tolerant`] accepts, in bytes (a full page of OCR text is far less).
+pub const MAX_TOLERANT_INPUT: usize = 256 * 1024;
+
+/// What cleaning turns a character that is no MRZ character into.
+const UNREADABLE: u8 = b'?';
+/// How far a line's length may be from its format's and still be repaired.
+const LENGTH_SLACK: usize = 3;
+/// How many windows of lines are tried.
+const MAX_WINDOWS: usize = 8;
+/// How many combinations of line-length repairs are tried per window.
+const MAX_LENGTH_COMBOS: usize = 64;
+/// How many variants of one field are evaluated, and how many passing ones are kept.
+const MAX_FIELD_EVALS: usize = 20_000;
+const MAX_FIELD_VARIANTS: usize = 64;
+/// How many combinations of field variants are evaluated against the composite.
+const MAX_COMBOS: usize = 4096;
+/// How many passing readings are returned at most.
+const MAX_CANDIDATES: usize = 64;
+/// The longest stray prefix or suffix cut off at an unreadable mark.
+const MAX_STRAY: usize = 6;
+
+/// The kind of a tolerant-mode correction.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum CorrectionKind {
+    /// A filler inserted or removed, or a stray character dropped at a line end, to give the
+    /// line its length. The position is where the line changed.
+    LineLength,
+    /// A character replaced by its look-alike of the class the position requires (`O`→`0` in
+    /// a date, `0`→`O` in a name).
+    CharacterClass,
+    /// `K`, `X` or `C` in a run of fillers read as `<`.
+    Filler,
+    /// A character changed because the check digits proved the reading wrong and the change
+    /// makes them pass.
+    CheckDigit,
+    /// An unreadable character where no check digit applies, replaced by `<`.
+    Unreadable,
+}
+
+/// One change tolerant mode made: where and why, never which characters.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+pub struct Correction {
+    /// The field the position belongs to.
+    pub field: MrzField,
+    /// The line (from 1).
+    pub line: usize,
+    /// The position in the line (from 1).
+    pub position: usize,
+    /// Why the character changed.
+    pub kind: CorrectionKind,
+}
+
+/// One reading of the zone with the corrections that led to it.
+///
+/// `Debug` is redacting: the record shows only its format and checks.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Candidate {
+    /// The reading.
+    pub record: MrzRecord,
+    /// Every change made to the OCR text, in position order.
+    pub corrections: Vec<Correction>,
+}
+
+/// The result of [`parse_tolerant`].
+///
+/// Either `candidates` holds every reading whose check digits all pass (fewest check-digit
+/// corrections first) and `best_effort` is `None`, or no reading passes, `candidates` is
+/// empty and `best_effort` holds the reading after the safe repairs, its failing checks marked.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TolerantParse {
+    /// Every reading that passes every check digit. Never one that fails a check.
+    pub candidates: Vec<Candidate>,
+    /// More than one reading passes: the caller must not pick one blindly.
+    pub ambiguous: bool,
+    /// When nothing passes: the best reading, with failing checks.
+    pub best_effort: Option<Candidate>,
+    /// The search hit one of its bounds: there may be passing readings that were not tried.
+    pub truncated: bool,
+}
+
+impl TolerantParse {
+    /// The one passing reading, when there is exactly one.
+    pub fn unique(&self) -> Option<&MrzRecord> {
+        match self.candidates.as_slice() {
+            [one] => Some(&one.record),
+            _ => None,
+        }
+    }
+}
+
+/// Reads an MRZ from OCR text (lines separated by line breaks, other text around them allowed),
+/// repairing what the format and the check digits can prove. See the module documentation for
+/// the steps and [`TolerantParse`] for the result.
+///
+/// Errors: [`MrzError::Empty`] for blank text, [`MrzError::InputTooLarge`] above
+/// [`MAX_TOLERANT_INPUT`], [`MrzError::NotFound`] when no group of lines looks like an MRZ.
+///
+/// ```
+/// use kyc_core::model::Date;
+/// let ocr = "PASSPORT  PASSEPORT\n\
+///            P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<< \n\
+///            L898902C36UT07408122F12O4159ZE184226B<<<<<1O |\n";
+/// let read = kyc_core::mrz::parse_tolerant(ocr, Date::parse("2010-01-01").unwrap()).unwrap();
+/// let record = read.unique().unwrap();
+/// assert!(record.is_valid());
+/// assert_eq!(record.nationality(), "UTO");
+/// assert_eq!(record.expiry_date().unwrap().to_string(), "2012-04-15");
+/// ```
+pub fn parse_tolerant(text: &str, reference: Date) -> Result<TolerantParse, MrzError> {
+    if text.len() > MAX_TOLERANT_INPUT {
+        return Err(MrzError::InputTooLarge {
+            max_bytes: MAX_TOLERANT_INPUT,
+        });
+    }
+    if text.trim().is_empty() {
+        return Err(MrzError::Empty);
+    }
+    let lines: Vec<OcrLine> = text.lines().filter_map(OcrLine::clean).collect();
+    let windows = find_windows(&lines);
+    if windows.is_empty() {
+        return Err(MrzError::NotFound);
+    }
+    let mut fallback: Option<Outcome> = None;
+    for window in &windows {
+        let outcome = read_window(&lines, window, reference);
+        if !outcome.candidates.is_empty() {
+            return Ok(outcome.finish());
+        }
+        let better = match (&fallback, &outcome.best_effort) {
+            (_, None) => false,
+            (None, Some(_)) => true,
+            (Some(f), Some((fails, _))) => f.best_effort.as_ref().is_none_or(|(g, _)| fails < g),
+        };
+        if better {
+            fallback = Some(outcome);
+        }
+    }
+    match fallback {
+        Some(outcome) => Ok(outcome.finish()),
+        None => Err(MrzError::NotFound),
+    }
+}
+
+/// [`parse_tolerant`] over lines given separately.
+pub fn parse_tolerant_lines<S: AsRef<str>>(
+    lines: &[S],
+    reference: Date,
+) -> Result<TolerantParse, MrzError> {
+    let mut text = String::new();
+    for l in lines {
+        text.push_str(l.as_ref());
+        text.push('\n');
+        if text.len() > MAX_TOLERANT_INPUT {
+            return Err(MrzError::InputTooLarge {
+                max_bytes: MAX_TOLERANT_INPUT,
+            });
+        }
+    }
+    parse_tolerant(&text, reference)
+}
+
+/// One OCR line after cleaning: the whole line and the variants without a stray prefix or
+/// suffix.
+struct OcrLine {
+    variants: Vec<Vec<u8>>,
+}
+
+impl OcrLine {
+    fn clean(raw: &str) -> Option<Self> {
+        let mut v = Vec::with_capacity(raw.len().min(64));
+        for c in raw.chars() {
+            if c.is_whitespace() {
+                continue;
+            }
+            v.push(match c {
+                'A'..='Z' | '0'..='9' | '<' => c as u8,
+                'a'..='z' => c.to_ascii_uppercase() as u8,
+                '«' | '‹' | '〈' | '＜' | '⟨' => b'<',
+                _ => UNREADABLE,
+            });
+            if v.len() > 60 {
+                return None; // far longer than any MRZ line
+            }
+        }
+        let full = strip_unreadable(&v).to_vec();
+        let front = cut_front(&full);
+        let back = cut_back(&full);
+        let both = front.as_deref().and_then(cut_back);
+        let mut variants: Vec<Vec<u8>> = Vec::with_capacity(4);
+        for v in [Some(full), front, back, both].into_iter().flatten() {
+            if !v.is_empty() && !variants.contains(&v) {
+                variants.push(v);
+            }
+        }
+        let line = Self { variants };
+        line.looks_like_mrz().then_some(line)
+    }
+
+    fn looks_like_mrz(&self) -> bool {
+        self.variants.iter().any(|v| {
+            let fillers = v.iter().filter(|&&c| c == b'<').count();
+            let digits = v.iter().filter(|c| c.is_ascii_digit()).count();
+            let unreadable = v.iter().filter(|&&c| c == UNREADABLE).count();
+            (30 - LENGTH_SLACK..=44 + LENGTH_SLACK).contains(&v.len())
+                && unreadable <= 4
+                && (fillers >= 1 || digits >= 6)
+        })
+    }
+
+    /// The variant closest in length to `len`, when it is within the slack.
+    fn fitting(&self, len: usize) -> Option<&[u8]> {
+        self.variants
+            .iter()
+            .filter(|v| v.len().abs_diff(len) <= LENGTH_SLACK)
+            .min_by_key(|v| v.len().abs_diff(len))
+            .map(Vec::as_slice)
+    }
+}
+
+/// `s` without a stray prefix of at most [`MAX_STRAY`] characters ending at an unreadable mark.
+fn cut_front(s: &[u8]) -> Option<Vec<u8>> {
+    let i = s
+        .iter()
+        .take(MAX_STRAY + 1)
+        .position(|&c| c == UNREADABLE)?;
+    Some(strip_unreadable(s.get(i..)?).to_vec())
+}
+
+/// `s` without a stray suffix of at most [`MAX_STRAY`] characters starting at an unreadable
+/// mark.
+fn cut_back(s: &[u8]) -> Option<Vec<u8>> {
+    let i = s
+        .iter()
+        .rev()
+        .take(MAX_STRAY + 1)
+        .position(|&c| c == UNREADABLE)?;
+    Some(strip_unreadable(s.get(..s.len().checked_sub(i + 1)?)?).to_vec())
+}
+
+fn strip_unreadable(s: &[u8]) -> &[u8] {
+    let start = s.iter().position(|&c| c != UNREADABLE).unwrap_or(s.len());
+    let end = s
+        .iter()
+        .rposition(|&c| c != UNREADABLE)
+        .map_or(start, |i| i + 1);
+    s.get(start..end).unwrap_or(&[])
+}
+
+/// A group of consecutive MRZ-like lines and the line length they fit.
+struct Window {
+    first: usize,
+    count: usize,
+    length: usize,
+}
+
+fn find_windows(lines: &[OcrLine]) -> Vec<Window> {
+    let mut out = Vec::new();
+    for end in (0..lines.len()).rev() {
+        let fits = |count: usize, length: usize| {
+            end + 1 >= count
+                && lines
+                    .get(end + 1 - count..=end)
+                    .is_some_and(|w| w.iter().all(|l| l.fitting(length).is_some()))
+        };
+        if fits(3, 30) {
+            out.push(Window {
+                first: end - 2,
+                count: 3,
+                length: 30,
+            });
+        }
+        for length in [44, 36] {
+            if fits(2, length) {
+                out.push(Window {
+                    first: end - 1,
+                    count: 2,
+                    length,
+                });
+            }
+        }
+        if out.len() >= MAX_WINDOWS {
+            out.truncate(MAX_WINDOWS);
+            break;
+        }
+    }
+    out
+}
+
+/// A working copy of the zone: the concatenated lines and the corrections made so far
+/// (absolute position, kind).
+#[derive(Clone)]
+struct Grid {
+    layout: &'static Layout,
+    bytes: Vec<u8>,
+    fixes: Vec<(usize, CorrectionKind)>,
+}
+
+/// The passing readings of one window, or its best effort (number of failing checks, reading).
+struct Outcome {
+    candidates: Vec<Candidate>,
+    best_effort: Option<(usize, Candidate)>,
+    truncated: bool,
+}
+
+impl Outcome {
+    fn finish(mut self) -> TolerantParse {
+        self.candidates.sort_by(|a, b| {
+            let key = |c: &Candidate| {
+                let searched = c
+                    .corrections
+                    .iter()
+                    .filter(|k| k.kind == CorrectionKind::CheckDigit)
+                    .count();
+                (searched, c.corrections.len())
+            };
+            key(a)
+                .cmp(&key(b))
+                .then_with(|| a.record.lines().cmp(b.record.lines()))
+        });
+        let mut truncated = self.truncated;
+        if self.candidates.len() > MAX_CANDIDATES {
+            self.candidates.truncate(MAX_CANDIDATES);
+            truncated = true;
+        }
+        let has_candidates = !self.candidates.is_empty();
+        TolerantParse {
+            ambiguous: self.candidates.len() > 1,
+            candidates: self.candidates,
+            best_effort: if has_candidates {
+                None
+            } else {
+                self.best_effort.map(|(_, c)| c)
+            },
+            truncated,
+        }
+    }
+}
+
+fn read_window(lines: &[OcrLine], window: &Window, reference: Date) -> Outcome {
+    let mut outcome = Outcome {
+        candidates: Vec::new(),
+        best_effort: None,
+        truncated: false,
+    };
+    let chosen: Vec<&[u8]> = (window.first..window.first + window.count)
+        .filter_map(|i| lines.get(i)?.fitting(window.length))
+        .collect();
+    let first_byte = chosen
+        .first()
+        .and_then(|l| l.first())
+        .copied()
+        .unwrap_or(b'<');
+    let Some(format) = MrzFormat::detect(window.count, window.length, first_byte) else {
+        return outcome;
+    };
+    let layout = format.layout();
+    // The name line (line 1 of two-line zones, line 3 of TD1) has no check digit.
+    let name_line = layout.name.start / layout.line_length;
+    let per_line: Vec<Vec<(Vec<u8>, Vec<usize>)>> = chosen
+        .iter()
+        .enumerate()
+        .map(|(i, l)| length_variants(l, layout.line_length, i != name_line))
+        .collect();
+    let mut combos: Vec<Vec<usize>> = vec![Vec::new()];
+    for variants in &per_line {
+        let mut next = Vec::new();
+        for c in &combos {
+            for i in 0..variants.len() {
+                let mut c = c.clone();
+                c.push(i);
+                next.push(c);
+            }
+        }
+        if next.len() > MAX_LENGTH_COMBOS {
+            next.truncate(MAX_LENGTH_COMBOS);
+            outcome.truncated = true;
+        }
+        combos = next;
+    }
+    for combo in combos {
+        let mut grid = Grid {
+            layout,
+            bytes: Vec::with_capacity(layout.total_len()),
+            fixes: Vec::new(),
+        };
+        for (line, &i) in combo.iter().enumerate() {
+            let Some((bytes, inserted)) = per_line.get(line).and_then(|v| v.get(i)) else {
+                continue;
+            };
+            let offset = line * layout.line_length;
+            grid.fixes.extend(
+                inserted
+                    .iter()
+                    .map(|&p| (offset + p, CorrectionKind::LineLength)),
+            );
+            grid.bytes.extend_from_slice(bytes);
+        }
+        if grid.bytes.len() != layout.total_len() {
+            continue;
+        }
+        repair_grid(grid, reference, &mut outcome);
+    }
+    outcome
+}
+
+/// The ways to give `line` the length `len`, with the positions (in the new line) that changed.
+fn length_variants(line: &[u8], len: usize, checked: bool) -> Vec<(Vec<u8>, Vec<usize>)> {
+    let mut out: Vec<(Vec<u8>, Vec<usize>)> = Vec::new();
+    let l = line.len();
+    if l == len {
+        return vec![(line.to_vec(), Vec::new())];
+    }
+    // Filler runs as (start, length), last first.
+    let mut runs: Vec<(usize, usize)> = Vec::new();
+    let mut i = 0;
+    while i < l {
+        if line.get(i) == Some(&b'<') {
+            let start = i;
+            while line.get(i) == Some(&b'<') {
+                i += 1;
+            }
+            runs.push((start, i - start));
+        } else {
+            i += 1;
+        }
+    }
+    runs.reverse();
+    if l < len {
+        let d = len - l;
+        let mut at_end = line.to_vec();
+        at_end.resize(len, b'<');
+        out.push((at_end, (l..len).collect()));
+        if checked {
+            for &(start, n) in runs.iter().take(8) {
+                let at = start + n;
+                let mut v = line.get(..at).unwrap_or(&[]).to_vec();
+                v.resize(at + d, b'<');
+                v.extend_from_slice(line.get(at..).unwrap_or(&[]));
+                out.push((v, (at..at + d).collect()));
+            }
+        }
+    } else {
+        let d = l - len;
+        let trailing = line.iter().rev().take_while(|&&c| c == b'<').count();
+        if trailing >= d {
+            out.push((line.get(..len).unwrap_or(&[]).to_vec(), vec![len - 1]));
+        }
+        if checked {
+            for &(start, n) in runs.iter().take(8).filter(|(_, n)| *n >= d) {
+                let mut v = line.get(..start).unwrap_or(&[]).to_vec();
+                v.extend_from_slice(line.get(start + d..).unwrap_or(&[]));
+                out.push((v, vec![start.min(len - 1)]));
+                let _ = n;
+            }
+        }
+        out.push((line.get(d..).unwrap_or(&[]).to_vec(), vec![0]));
+        out.push((line.get(..len).unwrap_or(&[]).to_vec(), vec![len - 1]));
+    }
+    let mut seen: Vec<Vec<u8>> = Vec::new();
+    out.retain(|(v, _)| {
+        if v.len() != len || seen.contains(v) {
+            return false;
+        }
+        seen.push(v.clone());
+        true
+    });
+    out
+}
+
+/// The class of characters position `pos` of `layout` may hold.
+fn class_at(layout: &Layout, pos: usize) -> CharClass {
+    layout.field_at(pos).class()
+}
+
+/// The field of `pos`, taking TD1's long document number into account.
+fn field_of(layout: &Layout, bytes: &[u8], pos: usize) -> MrzField {
+    let n = number_parts(layout, bytes);
+    if n.overflow.contains(&pos) {
+        MrzField::DocumentNumber
+    } else if !n.overflow.is_empty() && pos == n.check {
+        MrzField::CheckDigit(CheckField::DocumentNumber)
+    } else {
+        layout.field_at(pos)
+    }
+}
+
+/// The digit a letter stands for where only digits may be.
+fn as_digit(c: u8) -> Option<u8> {
+    Some(match c {
+        b'O' | b'Q' | b'D' => b'0',
+        b'I' | b'L' => b'1',
+        b'Z' => b'2',
+        b'S' => b'5',
+        b'G' => b'6',
+        b'B' => b'8',
+        _ => return None,
+    })
+}
+
+/// The letter a digit stands for where only letters may be.
+fn as_letter(c: u8) -> Option<u8> {
+    Some(match c {
+        b'0' => b'O',
+        b'1' => b'I',
+        b'2' => b'Z',
+        b'5' => b'S',
+        b'6' => b'G',
+        b'8' => b'B',
+        _ => return None,
+    })
+}
+
+/// Digits OCR confuses with each other (symmetric).
+fn digit_confusions(c: u8) -> &'static [u8] {
+    match c {
+        b'0' => b"689",
+        b'1' => b"47",
+        b'2' => b"7",
+        b'3' => b"589",
+        b'4' => b"19",
+        b'5' => b"36",
+        b'6' => b"058",
+        b'7' => b"12",
+        b'8' => b"0369",
+        b'9' => b"0348",
+        _ => b"",
+    }
+}
+
+/// Letters OCR confuses with a digit or with each other, for letter-or-digit positions.
+fn alnum_confusions(c: u8) -> &'static [u8] {
+    match c {
+        b'0' => b"689OQD",
+        b'1' => b"47IL",
+        b'2' => b"7Z",
+        b'5' => b"36S",
+        b'6' => b"058G",
+        b'8' => b"0369B",
+        b'O' => b"0QD",
+        b'Q' => b"0OD",
+        b'D' => b"0OQ",
+        b'I' => b"1L",
+        b'L' => b"1I",
+        b'Z' => b"2",
+        b'S' => b"5",
+        b'G' => b"6",
+        b'B' => b"8",
+        b'K' | b'X' | b'C' => b"<",
+        _ => digit_confusions(c),
+    }
+}
+
+const DIGITS_AND_FILLER: &[u8] = b"0123456789<";
+const ALL_MRZ: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ<";
+
+/// The characters tried in place of `c` at a position of class `class`.
+fn alternatives(class: CharClass, c: u8) -> &'static [u8] {
+    match class {
+        CharClass::Digit if c == UNREADABLE || c.is_ascii_uppercase() => DIGITS_AND_FILLER,
+        CharClass::Digit => digit_confusions(c),
+        CharClass::AlphaNum if c == UNREADABLE => ALL_MRZ,
+        CharClass::AlphaNum => alnum_confusions(c),
+        CharClass::Alpha | CharClass::Sex => b"",
+    }
+}
+
+/// Step 4: look-alikes by position class, fillers read as letters.
+fn repair_classes(grid: &mut Grid) {
+    let layout = grid.layout;
+    for pos in 0..grid.bytes.len() {
+        let Some(c) = grid.bytes.get(pos).copied() else {
+            continue;
+        };
+        let new = match class_at(layout, pos) {
+            CharClass::Digit => as_digit(c),
+            CharClass::Alpha => as_letter(c),
+            CharClass::AlphaNum | CharClass::Sex => None,
+        };
+        if let (Some(new), Some(slot)) = (new, grid.bytes.get_mut(pos)) {
+            *slot = new;
+            grid.fixes.push((pos, CorrectionKind::CharacterClass));
+        }
+    }
+    let is_misread_filler = |c: u8| matches!(c, b'K' | b'X' | b'C');
+    // Name: K/X/C after `<<`, in the trailing fillers, not the first given-name letter.
+    let name = layout.name;
+    let Some(field) = grid.bytes.get(name.range()) else {
+        return;
+    };
+    let separator = field.windows(2).position(|w| w == b"<<");
+    let mut changes = Vec::new();
+    let mut field = field.to_vec();
+    for j in 2..field.len() {
+        let c = field.get(j).copied().unwrap_or(b'<');
+        if !is_misread_filler(c)
+            || field.get(j - 2..j) != Some(b"<<".as_slice())
+            || separator.is_some_and(|s| s + 2 == j)
+            || !field
+                .get(j..)
+                .is_some_and(|rest| rest.iter().all(|&r| r == b'<' || is_misread_filler(r)))
+        {
+            continue;
+        }
+        if let Some(slot) = field.get_mut(j) {
+            *slot = b'<';
+        }
+        changes.push(name.start + j);
+    }
+    for pos in changes {
+        if let Some(slot) = grid.bytes.get_mut(pos) {
+            *slot = b'<';
+            grid.fixes.push((pos, CorrectionKind::Filler));
+        }
+    }
+    // Country codes: K/X/C after a filler (`D<K` is `D<<`).
+    for span in [layout.issuing_state, layout.nationality] {
+        for pos in span.start + 1..span.end() {
+            let prev = grid.bytes.get(pos - 1).copied();
+            if let Some(slot) = grid.bytes.get_mut(pos) {
+                if prev == Some(b'<') && is_misread_filler(*slot) {
+                    *slot = b'<';
+                    grid.fixes.push((pos, CorrectionKind::Filler));
+                }
+            }
+        }
+    }
+}
+
+/// The field checks of a layout (the composite aside).
+fn field_checks(layout: &Layout) -> impl Iterator<Item = CheckField> + '_ {
+    [
+        CheckField::DocumentNumber,
+        CheckField::BirthDate,
+        CheckField::ExpiryDate,
+    ]
+    .into_iter()
+    .chain(layout.optional_data_check.map(|_| CheckField::OptionalData))
+}
+
+/// The positions a field check covers, its digit included.
+fn check_positions(layout: &Layout, bytes: &[u8], field: CheckField) -> Vec<usize> {
+    match field {
+        CheckField::DocumentNumber => {
+            let n = number_parts(layout, bytes);
+            n.main.range().chain(n.overflow).chain([n.check]).collect()
+        }
+        CheckField::BirthDate => layout
+            .birth_date
+            .range()
+            .chain([layout.birth_date_check])
+            .collect(),
+        CheckField::ExpiryDate => layout
+            .expiry_date
+            .range()
+            .chain([layout.expiry_date_check])
+            .collect(),
+        CheckField::OptionalData => layout
+            .optional_data
+            .range()
+            .chain(layout.optional_data_check)
+            .collect(),
+        CheckField::Composite => match layout.composite {
+            Some((spans, pos)) => spans.iter().flat_map(|s| s.range()).chain([pos]).collect(),
+            None => Vec::new(),
+        },
+    }
+}
+
+type Variant = Vec<(usize, u8)>;
+
+/// Step 5 for one check: the smallest sets of changes (one, else two) that make it pass.
+/// Returns the variants and whether the search was cut short.
+fn search_check(
+    layout: &Layout,
+    bytes: &mut [u8],
+    check: CheckField,
+    positions: &[usize],
+) -> (Vec<Variant>, bool) {
+    let options: Vec<(usize, &'static [u8])> = positions
+        .iter()
+        .filter_map(|&p| {
+            let a = alternatives(class_at(layout, p), *bytes.get(p)?);
+            (!a.is_empty()).then_some((p, a))
+        })
+        .collect();
+    let passes = |b: &[u8]| check_one(layout, b, check) == Some(true);
+    let mut found = Vec::new();
+    let mut evals = 0usize;
+    for &(p, alts) in &options {
+        let Some(old) = bytes.get(p).copied() else {
+            continue;
+        };
+        for &a in alts {
+            set(bytes, p, a);
+            if passes(bytes) {
+                found.push(vec![(p, a)]);
+            }
+            set(bytes, p, old);
+        }
+    }
+    if !found.is_empty() {
+        return cap(found);
+    }
+    for (i, &(p, alts_p)) in options.iter().enumerate() {
+        let Some(old_p) = bytes.get(p).copied() else {
+            continue;
+        };
+        for &a in alts_p {
+            set(bytes, p, a);
+            for &(q, alts_q) in options.iter().skip(i + 1) {
+                let Some(old_q) = bytes.get(q).copied() else {
+                    continue;
+                };
+                for &b in alts_q {
+                    evals += 1;
+                    if evals > MAX_FIELD_EVALS {
+                        set(bytes, p, old_p);
+                        let (v, _) = cap(found);
+                        return (v, true);
+                    }
+                    set(bytes, q, b);
+                    if passes(bytes) {
+                        found.push(vec![(p, a), (q, b)]);
+                    }
+                    set(bytes, q, old_q);
+                }
+            }
+            set(bytes, p, old_p);
+        }
+    }
+    cap(found)
+}
+
+fn cap(mut found: Vec<Variant>) -> (Vec<Variant>, bool) {
+    let truncated = found.len() > MAX_FIELD_VARIANTS;
+    found.truncate(MAX_FIELD_VARIANTS);
+    (found, truncated)
+}
+
+fn set(bytes: &mut [u8], pos: usize, c: u8) {
+    if let Some(slot) = bytes.get_mut(pos) {
+        *slot = c;
+    }
+}
+
+/// Steps 4 and 5 on one grid; passing readings and the best effort go into `outcome`.
+fn repair_grid(mut grid: Grid, reference: Date, outcome: &mut Outcome) {
+    let layout = grid.layout;
+    repair_classes(&mut grid);
+    // Positions some check covers; unreadable marks elsewhere become fillers.
+    let mut covered = vec![false; grid.bytes.len()];
+    for check in field_checks(layout).chain([CheckField::Composite]) {
+        for p in check_positions(layout, &grid.bytes, check) {
+            if let Some(c) = covered.get_mut(p) {
+                *c = true;
+            }
+        }
+    }
+    for (pos, c) in grid.bytes.iter_mut().enumerate() {
+        if *c == UNREADABLE && !covered.get(pos).copied().unwrap_or(false) {
+            *c = b'<';
+            grid.fixes.push((pos, CorrectionKind::Unreadable));
+        }
+    }
+    // The best effort: this reading, unreadable marks as fillers.
+    let mut effort = grid.clone();
+    for (pos, c) in effort.bytes.iter_mut().enumerate() {
+        if !is_mrz_char(*c) {
+            *c = b'<';
+            effort.fixes.push((pos, CorrectionKind::Unreadable));
+        }
+    }
+    if let Some(candidate) = build(&effort, reference) {
+        let fails = candidate.record.checks().failures();
+        if fails == 0 {
+            push_candidate(outcome, candidate);
+            return;
+        }
+        if outcome.best_effort.as_ref().is_none_or(|(f, _)| fails < *f) {
+            outcome.best_effort = Some((fails, candidate));
+        }
+    }
+
+    // Per failing field check, its minimal passing variants.
+    let mut per_check: Vec<Vec<Variant>> = Vec::new();
+    for check in field_checks(layout) {
+        if check_one(layout, &grid.bytes, check) == Some(true) {
+            per_check.push(vec![Vec::new()]);
+            continue;
+        }
+        let positions = check_positions(layout, &grid.bytes, check);
+        let (variants, truncated) = search_check(layout, &mut grid.bytes, check, &positions);
+        outcome.truncated |= truncated;
+        if variants.is_empty() {
+            return;
+        }
+        per_check.push(variants);
+    }
+    // Combine them; the composite decides.
+    let mut combos: Vec<Variant> = vec![Vec::new()];
+    for variants in &per_check {
+        let mut next = Vec::new();
+        'outer: for c in &combos {
+            for v in variants {
+                if next.len() >= MAX_COMBOS {
+                    outcome.truncated = true;
+                    break 'outer;
+                }
+                let mut c = c.clone();
+                c.extend_from_slice(v);
+                next.push(c);
+            }
+        }
+        combos = next;
+    }
+    let composite_only: Vec<usize> = match layout.composite {
+        Some(_) => {
+            let mut field_covered = vec![false; grid.bytes.len()];
+            for check in field_checks(layout) {
+                for p in check_positions(layout, &grid.bytes, check) {
+                    if let Some(c) = field_covered.get_mut(p) {
+                        *c = true;
+                    }
+                }
+            }
+            check_positions(layout, &grid.bytes, CheckField::Composite)
+                .into_iter()
+                .filter(|&p| !field_covered.get(p).copied().unwrap_or(true))
+                .collect()
+        }
+        None => Vec::new(),
+    };
+    let mut passing: Vec<Variant> = Vec::new();
+    for combo in &combos {
+        let mut bytes = grid.bytes.clone();
+        for &(p, c) in combo {
+            set(&mut bytes, p, c);
+        }
+        if check_one(layout, &bytes, CheckField::Composite) != Some(false) {
+            passing.push(combo.clone());
+        }
+    }
+    if passing.is_empty() && !composite_only.is_empty() {
+        for combo in combos.iter().take(MAX_COMBOS / 16) {
+            let mut bytes = grid.bytes.clone();
+            for &(p, c) in combo {
+                set(&mut bytes, p, c);
+            }
+            let (variants, truncated) = search_composite_once(layout, &mut bytes, &composite_only);
+            outcome.truncated |= truncated;
+            for v in variants {
+                let mut c = combo.clone();
+                c.extend(v);
+                passing.push(c);
+            }
+        }
+    }
+    for combo in passing {
+        let mut g = grid.clone();
+        for &(p, c) in &combo {
+            set(&mut g.bytes, p, c);
+            g.fixes.push((p, CorrectionKind::CheckDigit));
+        }
+        if let Some(candidate) = build(&g, reference) {
+            push_candidate(outcome, candidate);
+        }
+    }
+}
+
+/// One change among the positions only the composite covers.
+fn search_composite_once(
+    layout: &Layout,
+    bytes: &mut [u8],
+    positions: &[usize],
+) -> (Vec<Variant>, bool) {
+    let mut found = Vec::new();
+    for &p in positions {
+        let Some(old) = bytes.get(p).copied() else {
+            continue;
+        };
+        for &a in alternatives(class_at(layout, p), old) {
+            set(bytes, p, a);
+            if check_one(layout, bytes, CheckField::Composite) == Some(true) {
+                found.push(vec![(p, a)]);
+            }
+            set(bytes, p, old);
+        }
+    }
+    cap(found)
+}
+
+/// The candidate a finished grid reads as, through the strict parser.
+fn build(grid: &Grid, reference: Date) -> Option<Candidate> {
+    let layout = grid.layout;
+    let len = layout.line_length;
+    let lines: Vec<&str> = grid
+        .bytes
+        .chunks(len)
+        .map(|l| std::str::from_utf8(l).unwrap_or(""))
+        .collect();
+    let record = strict::parse(&lines, reference).ok()?;
+    if record.format() != layout.format {
+        return None;
+    }
+    let mut fixes = grid.fixes.clone();
+    fixes.sort_unstable();
+    // The same fix twice at one position is one correction (different kinds stay apart).
+    fixes.dedup_by(|later, earlier| later.0 == earlier.0 && later.1 == earlier.1);
+    let corrections = fixes
+        .into_iter()
+        .map(|(pos, kind)| Correction {
+            field: field_of(layout, &grid.bytes, pos),
+            line: pos / len + 1,
+            position: pos % len + 1,
+            kind,
+        })
+        .collect();
+    Some(Candidate {
+        record,
+        corrections,
+    })
+}
+
+fn push_candidate(outcome: &mut Outcome, candidate: Candidate) {
+    // Never a reading that fails a check.
+    if !candidate.record.is_valid() {
+        return;
+    }
+    if let Some(existing) = outcome
+        .candidates
+        .iter_mut()
+        .find(|c| c.record == candidate.record)
+    {
+        if candidate.corrections.len() < existing.corrections.len() {
+            *existing = candidate;
+        }
+        return;
+    }
+    outcome.candidates.push(candidate);
+}
