@@ -37,7 +37,7 @@
 use serde::Serialize;
 
 use super::check::is_mrz_char;
-use super::layout::{CharClass, Layout};
+use super::layout::{CharClass, Layout, Span};
 use super::record::{check_one, number_parts};
 use super::{strict, CheckField, MrzError, MrzField, MrzFormat, MrzRecord};
 use crate::model::Date;
@@ -491,11 +491,10 @@ fn length_variants(line: &[u8], len: usize, checked: bool) -> Vec<(Vec<u8>, Vec<
             out.push((line.get(..len).unwrap_or(&[]).to_vec(), vec![len - 1]));
         }
         if checked {
-            for &(start, n) in runs.iter().take(8).filter(|(_, n)| *n >= d) {
+            for &(start, _) in runs.iter().take(8).filter(|(_, n)| *n >= d) {
                 let mut v = line.get(..start).unwrap_or(&[]).to_vec();
                 v.extend_from_slice(line.get(start + d..).unwrap_or(&[]));
                 out.push((v, vec![start.min(len - 1)]));
-                let _ = n;
             }
         }
         out.push((line.get(d..).unwrap_or(&[]).to_vec(), vec![0]));
@@ -512,9 +511,10 @@ fn length_variants(line: &[u8], len: usize, checked: bool) -> Vec<(Vec<u8>, Vec<
     out
 }
 
-/// The class of characters position `pos` of `layout` may hold.
-fn class_at(layout: &Layout, pos: usize) -> CharClass {
-    layout.field_at(pos).class()
+/// The class of characters position `pos` may hold (TD1's long-number check digit, in the
+/// optional data, is a digit).
+fn class_at(layout: &Layout, bytes: &[u8], pos: usize) -> CharClass {
+    field_of(layout, bytes, pos).class()
 }
 
 /// The field of `pos`, taking TD1's long document number into account.
@@ -612,11 +612,21 @@ fn alternatives(class: CharClass, c: u8) -> &'static [u8] {
 /// Step 4: look-alikes by position class, fillers read as letters.
 fn repair_classes(grid: &mut Grid) {
     let layout = grid.layout;
+    // A TD1 long number's overflow decides which optional-data position is its check digit;
+    // a misread filler there would move it, so that region is left to the check digits.
+    let overflow_region = if number_parts(layout, &grid.bytes).overflow.is_empty() {
+        0..0
+    } else {
+        layout.optional_data.range()
+    };
     for pos in 0..grid.bytes.len() {
         let Some(c) = grid.bytes.get(pos).copied() else {
             continue;
         };
-        let new = match class_at(layout, pos) {
+        if overflow_region.contains(&pos) {
+            continue;
+        }
+        let new = match class_at(layout, &grid.bytes, pos) {
             CharClass::Digit => as_digit(c),
             CharClass::Alpha => as_letter(c),
             CharClass::AlphaNum | CharClass::Sex => None,
@@ -626,47 +636,53 @@ fn repair_classes(grid: &mut Grid) {
             grid.fixes.push((pos, CorrectionKind::CharacterClass));
         }
     }
-    let is_misread_filler = |c: u8| matches!(c, b'K' | b'X' | b'C');
-    // Name: K/X/C after `<<`, in the trailing fillers, not the first given-name letter.
+    // Names: after `<<`, never the first letter of the given names.
     let name = layout.name;
-    let Some(field) = grid.bytes.get(name.range()) else {
-        return;
-    };
-    let separator = field.windows(2).position(|w| w == b"<<");
-    let mut changes = Vec::new();
-    let mut field = field.to_vec();
-    for j in 2..field.len() {
-        let c = field.get(j).copied().unwrap_or(b'<');
-        if !is_misread_filler(c)
-            || field.get(j - 2..j) != Some(b"<<".as_slice())
-            || separator.is_some_and(|s| s + 2 == j)
-            || !field
-                .get(j..)
-                .is_some_and(|rest| rest.iter().all(|&r| r == b'<' || is_misread_filler(r)))
-        {
-            continue;
-        }
-        if let Some(slot) = field.get_mut(j) {
-            *slot = b'<';
-        }
-        changes.push(name.start + j);
+    let separator = grid
+        .bytes
+        .get(name.range())
+        .and_then(|f| f.windows(2).position(|w| w == b"<<"))
+        .map(|s| name.start + s + 2);
+    repair_trailing_fillers(grid, name, 2, separator);
+    // Codes and document numbers: after one `<` (`D<K` is `D<<`; both are left-aligned and
+    // padded with fillers, so nothing follows a filler). Not the optional data: its format is
+    // the issuer's, and `K` versus `<` is invisible to its check digit.
+    for span in [
+        layout.issuing_state,
+        layout.nationality,
+        layout.document_number,
+    ] {
+        repair_trailing_fillers(grid, span, 1, None);
     }
-    for pos in changes {
-        if let Some(slot) = grid.bytes.get_mut(pos) {
-            *slot = b'<';
+}
+
+fn is_misread_filler(c: u8) -> bool {
+    matches!(c, b'K' | b'X' | b'C')
+}
+
+/// Reads as `<` every `K`, `X` or `C` of `span` that follows at least `fillers_before` fillers
+/// and after which the field holds only fillers (or more such letters), except at `protect`.
+fn repair_trailing_fillers(
+    grid: &mut Grid,
+    span: Span,
+    fillers_before: usize,
+    protect: Option<usize>,
+) {
+    for pos in span.start + fillers_before..span.end() {
+        let Some(&c) = grid.bytes.get(pos) else {
+            return;
+        };
+        let after_fillers = grid
+            .bytes
+            .get(pos - fillers_before..pos)
+            .is_some_and(|b| b.iter().all(|&x| x == b'<'));
+        let only_fillers_follow = grid
+            .bytes
+            .get(pos..span.end())
+            .is_some_and(|rest| rest.iter().all(|&r| r == b'<' || is_misread_filler(r)));
+        if is_misread_filler(c) && after_fillers && only_fillers_follow && protect != Some(pos) {
+            set(&mut grid.bytes, pos, b'<');
             grid.fixes.push((pos, CorrectionKind::Filler));
-        }
-    }
-    // Country codes: K/X/C after a filler (`D<K` is `D<<`).
-    for span in [layout.issuing_state, layout.nationality] {
-        for pos in span.start + 1..span.end() {
-            let prev = grid.bytes.get(pos - 1).copied();
-            if let Some(slot) = grid.bytes.get_mut(pos) {
-                if prev == Some(b'<') && is_misread_filler(*slot) {
-                    *slot = b'<';
-                    grid.fixes.push((pos, CorrectionKind::Filler));
-                }
-            }
         }
     }
 }
@@ -724,7 +740,7 @@ fn search_check(
     let options: Vec<(usize, &'static [u8])> = positions
         .iter()
         .filter_map(|&p| {
-            let a = alternatives(class_at(layout, p), *bytes.get(p)?);
+            let a = alternatives(class_at(layout, bytes, p), *bytes.get(p)?);
             (!a.is_empty()).then_some((p, a))
         })
         .collect();
@@ -923,7 +939,7 @@ fn search_composite_once(
         let Some(old) = bytes.get(p).copied() else {
             continue;
         };
-        for &a in alternatives(class_at(layout, p), old) {
+        for &a in alternatives(class_at(layout, bytes, p), old) {
             set(bytes, p, a);
             if check_one(layout, bytes, CheckField::Composite) == Some(true) {
                 found.push(vec![(p, a)]);
@@ -982,4 +998,417 @@ fn push_candidate(outcome: &mut Outcome, candidate: Candidate) {
         return;
     }
     outcome.candidates.push(candidate);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testgen::{any_spec, reference};
+    use super::super::{char_value, parse};
+    use super::*;
+    use proptest::prelude::*;
+
+    const TD3: [&str; 2] = [
+        "P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<",
+        "L898902C36UTO7408122F1204159ZE184226B<<<<<10",
+    ];
+    const TD1: [&str; 3] = [
+        "I<UTOD231458907<<<<<<<<<<<<<<<",
+        "7408122F1204159UTO<<<<<<<<<<<6",
+        "ERIKSSON<<ANNA<MARIA<<<<<<<<<<",
+    ];
+    const MRVB: [&str; 2] = [
+        "V<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<",
+        "L8988901C4XXX4009078F9612109<<<<<<<<",
+    ];
+
+    fn today() -> Date {
+        Date::from_ymd(2010, 1, 1).unwrap()
+    }
+
+    fn strict(lines: &[&str]) -> MrzRecord {
+        parse(lines, today()).unwrap()
+    }
+
+    fn tolerant(text: &str) -> TolerantParse {
+        parse_tolerant(text, today()).unwrap()
+    }
+
+    fn kinds(c: &Candidate) -> Vec<CorrectionKind> {
+        c.corrections.iter().map(|c| c.kind).collect()
+    }
+
+    #[test]
+    fn clean_mrz_is_read_without_corrections() {
+        let t = tolerant(&TD3.join("\n"));
+        assert!(!t.ambiguous && t.best_effort.is_none());
+        assert_eq!(t.candidates.len(), 1);
+        assert_eq!(t.candidates[0].record, strict(&TD3));
+        assert!(t.candidates[0].corrections.is_empty());
+    }
+
+    #[test]
+    fn spaces_lowercase_and_guillemets_are_cleaned() {
+        let text = "  p<uto ERIKSSON«<ANNA<MARIA <<<<<<<<<<<<<<<<<<< \r\n\
+                    L898902C36 UTO7408122F 1204159ZE184226B<<<<<10  ";
+        let t = tolerant(text);
+        assert_eq!(t.unique(), Some(&strict(&TD3)));
+    }
+
+    #[test]
+    fn mrz_lines_are_found_among_other_ocr_lines() {
+        let text = format!(
+            "REPUBLIC OF UTOPIA\nPASSPORT / PASSEPORT\nSurname ERIKSSON\n\
+             Given names ANNA MARIA\nDate of birth 12 AUG 1974\n\n{}\n~\n{}\n' .\n",
+            TD3[0], TD3[1]
+        );
+        assert_eq!(tolerant(&text).unique(), Some(&strict(&TD3)));
+        let text = format!(
+            "IDENTITY CARD\n{}\n{}\n{}\nthank you",
+            TD1[0], TD1[1], TD1[2]
+        );
+        assert_eq!(tolerant(&text).unique(), Some(&strict(&TD1)));
+    }
+
+    #[test]
+    fn stray_characters_around_a_line_are_dropped() {
+        let text = format!("MRZ: {}\n{} |7", TD3[0], TD3[1]);
+        assert_eq!(tolerant(&text).unique(), Some(&strict(&TD3)));
+    }
+
+    #[test]
+    fn letters_in_digit_positions_and_digits_in_letter_positions_are_swapped() {
+        // Birth date with O and I, nationality with a zero, composite read as O.
+        let text = "P<UT0ERIKSS0N<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<\n\
+                    L898902C36UT07408I22F1204159ZE184226B<<<<<1O";
+        let t = tolerant(text);
+        let c = &t.candidates[0];
+        assert_eq!(t.unique(), Some(&strict(&TD3)));
+        assert!(kinds(c)
+            .iter()
+            .all(|k| *k == CorrectionKind::CharacterClass));
+        let fields: Vec<MrzField> = c.corrections.iter().map(|c| c.field).collect();
+        assert!(fields.contains(&MrzField::IssuingState));
+        assert!(fields.contains(&MrzField::Name));
+        assert!(fields.contains(&MrzField::BirthDate));
+        assert!(fields.contains(&MrzField::CheckDigit(CheckField::Composite)));
+        assert!(c.corrections.contains(&Correction {
+            field: MrzField::BirthDate,
+            line: 2,
+            position: 18,
+            kind: CorrectionKind::CharacterClass
+        }));
+    }
+
+    #[test]
+    fn fillers_read_as_letters_are_restored_but_an_initial_is_kept() {
+        let text = "P<UTOERIKSSON<<ANNA<MARIA<<<<<K<<<<<<<<X<<<<\n\
+                    L898902C36UTO7408122F1204159ZE184226B<<X<<10";
+        let t = tolerant(text);
+        // The name's fillers by rule; the optional data's `X` because its check digit failed
+        // (other single changes may pass too: the result then says so).
+        let c = t
+            .candidates
+            .iter()
+            .find(|c| c.record == strict(&TD3))
+            .unwrap();
+        assert_eq!(t.ambiguous, t.candidates.len() > 1);
+        assert!(kinds(c).contains(&CorrectionKind::Filler));
+        assert!(kinds(c).contains(&CorrectionKind::CheckDigit));
+        // A one-letter given name right after `<<` is a name, not a filler.
+        let initial = "P<UTOERIKSSON<<C<<<<<<<<<<<<<<<<<<<<<<<<<<<<\n".to_string() + TD3[1];
+        let t = tolerant(&initial);
+        assert_eq!(t.unique().map(MrzRecord::given_names), Some("C"));
+    }
+
+    #[test]
+    fn missing_or_extra_fillers_are_repaired() {
+        // One filler missing in line 2's personal number run, one extra at line 1's end.
+        let short = TD3[1].replacen("B<<<<<1", "B<<<<1", 1);
+        let long = format!("{}<", TD3[0]);
+        let t = tolerant(&format!("{long}\n{short}"));
+        assert!(
+            t.candidates.iter().any(|c| c.record == strict(&TD3)),
+            "{t:?}"
+        );
+        assert!(t
+            .candidates
+            .iter()
+            .all(|c| kinds(c).contains(&CorrectionKind::LineLength)));
+        // A TD1 name line one filler short.
+        let t = tolerant(&format!("{}\n{}\n{}", TD1[0], TD1[1], &TD1[2][..29]));
+        assert_eq!(t.unique(), Some(&strict(&TD1)));
+    }
+
+    #[test]
+    fn a_misread_digit_is_found_by_the_check_digits() {
+        // `8` read as `3` in the document number.
+        let bad = TD3[1].replacen("L898902C3", "L893902C3", 1);
+        let t = tolerant(&format!("{}\n{bad}", TD3[0]));
+        assert!(t.candidates.iter().any(|c| c.record == strict(&TD3)));
+        assert!(t.candidates.iter().all(|c| c.record.is_valid()));
+        let c = t
+            .candidates
+            .iter()
+            .find(|c| c.record == strict(&TD3))
+            .unwrap();
+        assert_eq!(
+            c.corrections,
+            vec![Correction {
+                field: MrzField::DocumentNumber,
+                line: 2,
+                position: 4,
+                kind: CorrectionKind::CheckDigit
+            }]
+        );
+    }
+
+    #[test]
+    fn several_passing_readings_are_all_returned_and_flagged() {
+        // Visas have no composite: single misreadings in the number often have more than
+        // one repair. Find one among every single confusion of the specimen's number.
+        let mut seen_ambiguous = false;
+        for pos in 0..9 {
+            let original = MRVB[1].as_bytes()[pos];
+            for bad in misreadings(CharClass::AlphaNum, original) {
+                let mut l2 = MRVB[1].as_bytes().to_vec();
+                l2[pos] = bad;
+                let l2 = String::from_utf8(l2).unwrap();
+                let t = tolerant(&format!("{}\n{l2}", MRVB[0]));
+                assert!(t.candidates.iter().all(|c| c.record.is_valid()));
+                assert_eq!(t.ambiguous, t.candidates.len() > 1);
+                let delta = char_value(original)
+                    .unwrap()
+                    .abs_diff(char_value(bad).unwrap());
+                if !delta.is_multiple_of(10) {
+                    assert!(t.candidates.iter().any(|c| c.record == strict(&MRVB)));
+                }
+                seen_ambiguous |= t.ambiguous;
+            }
+        }
+        assert!(seen_ambiguous);
+    }
+
+    #[test]
+    fn when_nothing_passes_the_best_effort_carries_its_failing_checks() {
+        let bad = TD3[1].replacen("7408122", "7#0##2#", 1);
+        let t = tolerant(&format!("{}\n{bad}", TD3[0]));
+        assert!(t.candidates.is_empty() && !t.ambiguous);
+        let best = t.best_effort.unwrap();
+        assert!(!best.record.is_valid());
+        assert!(!best.record.checks().birth_date);
+        assert_eq!(best.record.birth_date(), None);
+        assert_eq!(best.record.document_number(), "L898902C3");
+        assert!(kinds(&best).contains(&CorrectionKind::Unreadable));
+    }
+
+    #[test]
+    fn unusable_texts_get_errors() {
+        assert_eq!(parse_tolerant("", today()), Err(MrzError::Empty));
+        assert_eq!(parse_tolerant(" \n\t", today()), Err(MrzError::Empty));
+        assert_eq!(
+            parse_tolerant("hello\nworld", today()),
+            Err(MrzError::NotFound)
+        );
+        assert_eq!(parse_tolerant(TD3[0], today()), Err(MrzError::NotFound));
+        let huge = "<".repeat(MAX_TOLERANT_INPUT + 1);
+        assert_eq!(
+            parse_tolerant(&huge, today()),
+            Err(MrzError::InputTooLarge {
+                max_bytes: MAX_TOLERANT_INPUT
+            })
+        );
+    }
+
+    #[test]
+    fn lines_given_separately_are_read_like_text() {
+        let t = parse_tolerant_lines(&TD1, today()).unwrap();
+        assert_eq!(t.unique(), Some(&strict(&TD1)));
+    }
+
+    #[test]
+    fn debug_output_is_redacted() {
+        let t = tolerant(&TD3.join("\n"));
+        let dbg = format!("{t:?}");
+        assert!(
+            !dbg.contains("ERIKSSON") && !dbg.contains("L898902C3"),
+            "{dbg}"
+        );
+    }
+
+    #[test]
+    fn confusion_tables_are_symmetric() {
+        for c in b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ".iter().copied() {
+            for &d in digit_confusions(c) {
+                assert!(
+                    digit_confusions(d).contains(&c),
+                    "{} {}",
+                    c as char,
+                    d as char
+                );
+            }
+            for &d in alnum_confusions(c).iter().filter(|&&d| d != b'<') {
+                assert!(
+                    alnum_confusions(d).contains(&c),
+                    "{} {}",
+                    c as char,
+                    d as char
+                );
+            }
+            if let Some(d) = as_digit(c) {
+                assert!(alnum_confusions(d).contains(&c));
+            }
+        }
+    }
+
+    /// What OCR may read in place of `t` at a position of `class` such that the pipeline can
+    /// get back to `t`: a letter in a digit position is first replaced by its look-alike digit,
+    /// then that digit's confusions are tried; anything else must list `t` among its
+    /// alternatives.
+    fn misreadings(class: CharClass, t: u8) -> Vec<u8> {
+        ALL_MRZ
+            .iter()
+            .copied()
+            .filter(|&x| {
+                x != t
+                    && match (class, as_digit(x)) {
+                        (CharClass::Digit, Some(d)) => {
+                            d == t || alternatives(class, d).contains(&t)
+                        }
+                        _ => alternatives(class, x).contains(&t),
+                    }
+            })
+            .collect()
+    }
+
+    /// One OCR misreading of a valid MRZ that the documented repairs can undo: a confusion in
+    /// a checked field (not one a check digit is blind to), a digit read in a letter position,
+    /// a letter read in a digit position, a filler read as `K` at the end of the name, or one
+    /// filler lost at the end of the name line.
+    fn corrupt(lines: &[String], format: MrzFormat, pick: usize, choice: usize) -> Option<String> {
+        let layout = format.layout();
+        let len = layout.line_length;
+        let mut raw = lines.concat().into_bytes();
+        let pos = pick % raw.len();
+        let c = raw[pos];
+        let field = field_of(layout, &raw, pos);
+        let covered = {
+            let mut all = Vec::new();
+            for check in field_checks(layout).chain([CheckField::Composite]) {
+                all.extend(check_positions(layout, &raw, check));
+            }
+            all.contains(&pos)
+        };
+        let options: Vec<u8> = match field.class() {
+            class @ (CharClass::Digit | CharClass::AlphaNum) if covered => misreadings(class, c),
+            CharClass::Alpha if c != b'<' => b"0125680"
+                .iter()
+                .copied()
+                .filter(|&d| as_letter(d) == Some(c))
+                .collect(),
+            CharClass::Alpha if field == MrzField::Name => {
+                // The last filler of the name line, read as K, when the repair rule applies.
+                let name = layout.name;
+                let sep = raw[name.range()].windows(2).position(|w| w == b"<<");
+                let end = name.end() - 1;
+                if raw[end - 2..=end] == *b"<<<" && sep.map(|s| name.start + s + 2) != Some(end) {
+                    raw[end] = b'K';
+                    return Some(
+                        raw.chunks(len)
+                            .map(|l| String::from_utf8_lossy(l))
+                            .collect::<Vec<_>>()
+                            .join("\n"),
+                    );
+                }
+                return None;
+            }
+            _ => Vec::new(),
+        };
+        if options.is_empty() {
+            // Lose the last filler of the name line instead, when it ends with one.
+            let name_line = layout.name.start / len;
+            let mut out: Vec<String> = lines.to_vec();
+            if out[name_line].ends_with("<<") {
+                out[name_line].pop();
+                return Some(out.join("\n"));
+            }
+            return None;
+        }
+        let new = options[choice % options.len()];
+        let delta = char_value(c)?.abs_diff(char_value(new)?);
+        if delta.is_multiple_of(10) && covered {
+            return None; // invisible to every check digit
+        }
+        raw[pos] = new;
+        Some(
+            raw.chunks(len)
+                .map(|l| String::from_utf8_lossy(l))
+                .collect::<Vec<_>>()
+                .join("\n"),
+        )
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        #[test]
+        fn one_ocr_misreading_is_repaired_to_include_the_original(
+            spec in any_spec(),
+            pick in any::<usize>(),
+            choice in any::<usize>(),
+        ) {
+            let lines = spec.lines();
+            let original = parse(&lines, reference()).unwrap();
+            let text = corrupt(&lines, spec.format, pick, choice);
+            prop_assume!(text.is_some());
+            let text = text.unwrap();
+            let t = parse_tolerant(&text, reference()).unwrap();
+            prop_assert!(t.candidates.iter().all(|c| c.record.is_valid()));
+            prop_assert!(
+                t.candidates.iter().any(|c| c.record == original),
+                "not repaired: {:?}", t
+            );
+        }
+
+        #[test]
+        fn random_damage_never_yields_a_failing_candidate(
+            spec in any_spec(),
+            damage in prop::collection::vec((any::<usize>(), "[A-Z0-9<#]"), 1..4),
+        ) {
+            let lines = spec.lines();
+            let len = spec.format.line_length();
+            let mut raw = lines.concat().into_bytes();
+            let n = raw.len();
+            for (pos, c) in &damage {
+                raw[pos % n] = c.as_bytes()[0];
+            }
+            let text = raw.chunks(len).map(|l| String::from_utf8_lossy(l)).collect::<Vec<_>>().join("\n");
+            if let Ok(t) = parse_tolerant(&text, reference()) {
+                prop_assert!(t.candidates.iter().all(|c| c.record.is_valid()));
+                prop_assert_eq!(t.ambiguous, t.candidates.len() > 1);
+                prop_assert_eq!(t.candidates.is_empty(), t.best_effort.is_some());
+            }
+        }
+
+        #[test]
+        fn arbitrary_text_never_panics(text in "\\PC{0,400}") {
+            if let Ok(t) = parse_tolerant(&text, reference()) {
+                prop_assert!(t.candidates.iter().all(|c| c.record.is_valid()));
+            }
+        }
+
+        #[test]
+        fn arbitrary_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..400)) {
+            let text = String::from_utf8_lossy(&bytes);
+            let _ = parse_tolerant(&text, reference());
+        }
+
+        #[test]
+        fn mrz_shaped_noise_never_panics(
+            lines in prop::collection::vec("[A-Z0-9<KXC«O ]{25,48}", 1..5),
+        ) {
+            if let Ok(t) = parse_tolerant(&lines.join("\n"), reference()) {
+                prop_assert!(t.candidates.iter().all(|c| c.record.is_valid()));
+            }
+        }
+    }
 }
