@@ -43,7 +43,43 @@
 //!
 //! # Tolerant mode
 //! [`parse_tolerant`] takes raw OCR text, finds the MRZ lines among the others, repairs what
-//! is safe and returns every reading whose check digits all pass (see [`TolerantParse`]).
+//! is safe and returns **every** reading whose check digits all pass, with the corrections
+//! that led to it (field, line and position, never characters) and an `ambiguous` flag when
+//! there are several (see [`TolerantParse`]). It never returns a reading that fails a check;
+//! when none passes, it gives the best-effort reading with its failing checks marked instead.
+//! The steps, in order:
+//! 1. **Cleaning.** Whitespace is removed, letters uppercased, `«` `‹` `〈` `＜` read as `<`;
+//!    any other character becomes an *unreadable* mark. Unreadable marks at the ends of a line
+//!    are dropped, and a short stray prefix or suffix (up to 6 characters) cut off by one is a
+//!    variant the length repair may choose.
+//! 2. **Finding the zone.** Lines that look like MRZ lines (27–47 characters, at most 4
+//!    unreadable, a filler or several digits) are grouped into windows of 3 consecutive such
+//!    lines of about 30 characters (TD1) or 2 of about 36 (TD2, MRV-B) or 44 (TD3, MRV-A),
+//!    ±3; windows nearest the end of the text are tried first (the zone is at the bottom of a
+//!    document), at most 8 of them, and the first that yields a passing reading wins.
+//! 3. **Length.** A line up to 3 characters too short or too long gets fillers inserted into
+//!    or removed from one of its filler runs, or stray characters dropped at one end. Lines no
+//!    check digit covers (the name lines) are only repaired at their end; on checked lines
+//!    every filler run is tried and the check digits choose.
+//! 4. **Character classes.** Where only digits may stand (dates, check digits) `O Q D`→`0`,
+//!    `I L`→`1`, `Z`→`2`, `S`→`5`, `G`→`6`, `B`→`8`; where only letters may stand (codes,
+//!    states, names) the reverse. `K`, `X` or `C` in a trailing run of fillers is read as `<`:
+//!    in the name after `<<` (never the first letter of the given names), in a country code or
+//!    a document number after `<`. Optional data is left to the check digits (its format is
+//!    the issuer's).
+//! 5. **Check digits.** For every check that fails, the positions of its field (and the digit
+//!    itself) are tried with their plausible confusions (digit↔digit such as `8`↔`3`,
+//!    letter↔digit in document numbers and optional data, `K X C`→`<`, anything for an
+//!    unreadable mark): first one change, then two, keeping every variant that makes the check
+//!    pass with the fewest changes. Variants of the failing fields are combined and kept when
+//!    the composite passes; if none does, one change in the positions only the composite
+//!    covers (optional data, the composite digit) is tried. The search is bounded; the result
+//!    says when a bound was hit (`truncated`).
+//!
+//! Unreadable marks no check digit covers (in names) become `<`. A 7-3-1 check digit cannot
+//! see a change by a multiple of 10 in character value (`0`/`A`, `1`/`B`/`L`, `6`/`G`, `<`/`K`
+//! …): such a misreading in a document number or optional data passes every check and is
+//! returned as read. Inputs above [`MAX_TOLERANT_INPUT`] bytes are refused.
 //!
 //! # Personal data
 //! [`MrzRecord`], [`Candidate`] and [`TolerantParse`] have redacting `Debug` implementations;

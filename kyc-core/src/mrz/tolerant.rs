@@ -1,38 +1,7 @@
 //! Tolerant parsing of OCR output: find the MRZ lines among other text, repair their length and
 //! the characters whose class the position dictates, then let the check digits decide between
-//! the plausible OCR confusions. Every reading returned passes every check; when several do,
-//! all are returned and the result is marked ambiguous.
-//!
-//! The steps, in order:
-//! 1. **Cleaning.** Whitespace is removed, letters uppercased, `«` `‹` `〈` `＜` read as `<`;
-//!    any other character becomes an *unreadable* mark. Unreadable marks at the ends of a line
-//!    are dropped, and a short stray prefix or suffix (up to 6 characters) cut off by one is a
-//!    variant the length repair may choose.
-//! 2. **Finding the zone.** Lines that look like MRZ lines (27–47 characters, at most 4
-//!    unreadable, a filler or several digits) are grouped into windows of 3 consecutive lines
-//!    of about 30 characters (TD1) or 2 of about 36 (TD2, MRV-B) or 44 (TD3, MRV-A), ±3;
-//!    windows nearest the end of the text are tried first (the zone is at the bottom of a
-//!    document), at most 8 of them.
-//! 3. **Length.** A line up to 3 characters too short or too long gets fillers inserted into
-//!    or removed from one of its filler runs, or stray characters dropped at one end. Lines no
-//!    check digit covers (the name lines) are only repaired at their end; on checked lines every
-//!    filler run is tried and the check digits choose.
-//! 4. **Character classes.** Where only digits may stand (dates, check digits) `O Q D`→`0`,
-//!    `I L`→`1`, `Z`→`2`, `S`→`5`, `G`→`6`, `B`→`8`; where only letters may stand (codes,
-//!    states, names) the reverse. `K`, `X` or `C` after `<<` in the trailing fillers of the name
-//!    (but never the first letter of the given names) and after `<` in a country code are read
-//!    as `<`.
-//! 5. **Check digits.** For every check that fails, the positions of its field (and the digit
-//!    itself) are tried with their plausible confusions (digit↔digit such as `8`↔`3`, letter↔
-//!    digit in document numbers and optional data, `K X C`→`<`, anything for an unreadable
-//!    mark): first one change, then two, keeping every variant that makes the check pass at the
-//!    smallest number of changes. Variants of the failing fields are combined and kept when the
-//!    composite passes; if none does, one change in the positions only the composite covers
-//!    (optional data, the composite digit) is tried.
-//!
-//! A 7-3-1 check digit cannot see a change by a multiple of 10 in character value (`0`/`A`,
-//! `1`/`B`/`L`, `6`/`G`…); such a misreading in a document number passes every check and is
-//! returned as read. Unreadable marks no check covers (in names) become `<`.
+//! the plausible OCR confusions. The steps are described in the `mrz` module documentation
+//! ("Tolerant mode"); every reading returned passes every check digit.
 
 use serde::Serialize;
 
@@ -52,12 +21,14 @@ const LENGTH_SLACK: usize = 3;
 /// How many windows of lines are tried.
 const MAX_WINDOWS: usize = 8;
 /// How many combinations of line-length repairs are tried per window.
-const MAX_LENGTH_COMBOS: usize = 64;
+const MAX_LENGTH_COMBOS: usize = 32;
 /// How many variants of one field are evaluated, and how many passing ones are kept.
 const MAX_FIELD_EVALS: usize = 20_000;
 const MAX_FIELD_VARIANTS: usize = 64;
 /// How many combinations of field variants are evaluated against the composite.
 const MAX_COMBOS: usize = 4096;
+/// How many check evaluations one call may spend in all (bounds the time hostile input takes).
+const EVALUATION_BUDGET: usize = 400_000;
 /// How many passing readings are returned at most.
 const MAX_CANDIDATES: usize = 64;
 /// The longest stray prefix or suffix cut off at an unreadable mark.
@@ -134,8 +105,8 @@ impl TolerantParse {
 }
 
 /// Reads an MRZ from OCR text (lines separated by line breaks, other text around them allowed),
-/// repairing what the format and the check digits can prove. See the module documentation for
-/// the steps and [`TolerantParse`] for the result.
+/// repairing what the format and the check digits can prove. See the [`mrz`](super) module
+/// documentation ("Tolerant mode") for the steps and [`TolerantParse`] for the result.
 ///
 /// Errors: [`MrzError::Empty`] for blank text, [`MrzError::InputTooLarge`] above
 /// [`MAX_TOLERANT_INPUT`], [`MrzError::NotFound`] when no group of lines looks like an MRZ.
@@ -166,8 +137,12 @@ pub fn parse_tolerant(text: &str, reference: Date) -> Result<TolerantParse, MrzE
         return Err(MrzError::NotFound);
     }
     let mut fallback: Option<Outcome> = None;
+    let mut budget = Budget(EVALUATION_BUDGET);
     for window in &windows {
-        let outcome = read_window(&lines, window, reference);
+        let mut outcome = read_window(&lines, window, reference, &mut budget);
+        if budget.0 == 0 {
+            outcome.truncated = true;
+        }
         if !outcome.candidates.is_empty() {
             return Ok(outcome.finish());
         }
@@ -347,6 +322,22 @@ struct Outcome {
     truncated: bool,
 }
 
+/// The check evaluations a call may still spend.
+struct Budget(usize);
+
+impl Budget {
+    /// Takes one evaluation; `false` when none is left.
+    fn spend(&mut self) -> bool {
+        match self.0.checked_sub(1) {
+            Some(left) => {
+                self.0 = left;
+                true
+            }
+            None => false,
+        }
+    }
+}
+
 impl Outcome {
     fn finish(mut self) -> TolerantParse {
         self.candidates.sort_by(|a, b| {
@@ -381,7 +372,12 @@ impl Outcome {
     }
 }
 
-fn read_window(lines: &[OcrLine], window: &Window, reference: Date) -> Outcome {
+fn read_window(
+    lines: &[OcrLine],
+    window: &Window,
+    reference: Date,
+    budget: &mut Budget,
+) -> Outcome {
     let mut outcome = Outcome {
         candidates: Vec::new(),
         best_effort: None,
@@ -443,7 +439,7 @@ fn read_window(lines: &[OcrLine], window: &Window, reference: Date) -> Outcome {
         if grid.bytes.len() != layout.total_len() {
             continue;
         }
-        repair_grid(grid, reference, &mut outcome);
+        repair_grid(grid, reference, &mut outcome, budget);
     }
     outcome
 }
@@ -736,6 +732,7 @@ fn search_check(
     bytes: &mut [u8],
     check: CheckField,
     positions: &[usize],
+    budget: &mut Budget,
 ) -> (Vec<Variant>, bool) {
     let options: Vec<(usize, &'static [u8])> = positions
         .iter()
@@ -752,6 +749,10 @@ fn search_check(
             continue;
         };
         for &a in alts {
+            if !budget.spend() {
+                let (v, _) = cap(found);
+                return (v, true);
+            }
             set(bytes, p, a);
             if passes(bytes) {
                 found.push(vec![(p, a)]);
@@ -774,7 +775,7 @@ fn search_check(
                 };
                 for &b in alts_q {
                     evals += 1;
-                    if evals > MAX_FIELD_EVALS {
+                    if evals > MAX_FIELD_EVALS || !budget.spend() {
                         set(bytes, p, old_p);
                         let (v, _) = cap(found);
                         return (v, true);
@@ -805,7 +806,7 @@ fn set(bytes: &mut [u8], pos: usize, c: u8) {
 }
 
 /// Steps 4 and 5 on one grid; passing readings and the best effort go into `outcome`.
-fn repair_grid(mut grid: Grid, reference: Date, outcome: &mut Outcome) {
+fn repair_grid(mut grid: Grid, reference: Date, outcome: &mut Outcome, budget: &mut Budget) {
     let layout = grid.layout;
     repair_classes(&mut grid);
     // Positions some check covers; unreadable marks elsewhere become fillers.
@@ -850,7 +851,8 @@ fn repair_grid(mut grid: Grid, reference: Date, outcome: &mut Outcome) {
             continue;
         }
         let positions = check_positions(layout, &grid.bytes, check);
-        let (variants, truncated) = search_check(layout, &mut grid.bytes, check, &positions);
+        let (variants, truncated) =
+            search_check(layout, &mut grid.bytes, check, &positions, budget);
         outcome.truncated |= truncated;
         if variants.is_empty() {
             return;
@@ -893,6 +895,10 @@ fn repair_grid(mut grid: Grid, reference: Date, outcome: &mut Outcome) {
     };
     let mut passing: Vec<Variant> = Vec::new();
     for combo in &combos {
+        if !budget.spend() {
+            outcome.truncated = true;
+            break;
+        }
         let mut bytes = grid.bytes.clone();
         for &(p, c) in combo {
             set(&mut bytes, p, c);
@@ -907,7 +913,8 @@ fn repair_grid(mut grid: Grid, reference: Date, outcome: &mut Outcome) {
             for &(p, c) in combo {
                 set(&mut bytes, p, c);
             }
-            let (variants, truncated) = search_composite_once(layout, &mut bytes, &composite_only);
+            let (variants, truncated) =
+                search_composite_once(layout, &mut bytes, &composite_only, budget);
             outcome.truncated |= truncated;
             for v in variants {
                 let mut c = combo.clone();
@@ -917,6 +924,10 @@ fn repair_grid(mut grid: Grid, reference: Date, outcome: &mut Outcome) {
         }
     }
     for combo in passing {
+        if outcome.candidates.len() >= 2 * MAX_CANDIDATES {
+            outcome.truncated = true;
+            break;
+        }
         let mut g = grid.clone();
         for &(p, c) in &combo {
             set(&mut g.bytes, p, c);
@@ -933,6 +944,7 @@ fn search_composite_once(
     layout: &Layout,
     bytes: &mut [u8],
     positions: &[usize],
+    budget: &mut Budget,
 ) -> (Vec<Variant>, bool) {
     let mut found = Vec::new();
     for &p in positions {
@@ -940,6 +952,10 @@ fn search_composite_once(
             continue;
         };
         for &a in alternatives(class_at(layout, bytes, p), old) {
+            if !budget.spend() {
+                let (v, _) = cap(found);
+                return (v, true);
+            }
             set(bytes, p, a);
             if check_one(layout, bytes, CheckField::Composite) == Some(true) {
                 found.push(vec![(p, a)]);
