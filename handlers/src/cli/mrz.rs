@@ -13,8 +13,8 @@ use super::Outcome;
 /// The largest input read from stdin.
 const MAX_STDIN: u64 = 64 * 1024;
 
-/// `kyc mrz …`
-#[derive(Debug, Subcommand)]
+/// `kyc mrz …`. `Debug` hides the lines (personal data).
+#[derive(Subcommand)]
 pub enum MrzCommand {
     /// Parse MRZ lines (from the arguments, or stdin when none are given).
     #[command(after_help = "\
@@ -34,6 +34,18 @@ expiry date lies within 49 years before and 50 years after this year.")]
         #[arg(long)]
         json: bool,
     },
+}
+
+impl std::fmt::Debug for MrzCommand {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Parse { lines, json } => f
+                .debug_struct("Parse")
+                .field("lines", &format_args!("<{} redacted>", lines.len()))
+                .field("json", json)
+                .finish(),
+        }
+    }
 }
 
 /// Runs `kyc mrz …`; the reference date for two-digit years is `clock`'s current UTC date.

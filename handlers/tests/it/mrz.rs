@@ -123,6 +123,17 @@ fn malformed_input_is_an_error_naming_lines_not_content() {
 }
 
 #[test]
+fn parsed_arguments_do_not_show_the_lines_in_debug_output() {
+    let cli = Cli::try_parse_from(["kyc", "mrz", "parse", TD3[0], TD3[1]]).unwrap();
+    let dbg = format!("{cli:?}");
+    assert!(dbg.contains("<2 redacted>"), "{dbg}");
+    assert!(
+        !dbg.contains("ERIKSSON") && !dbg.contains("L898902C3"),
+        "{dbg}"
+    );
+}
+
+#[test]
 fn oversized_or_binary_stdin_is_refused() {
     let (result, _) = kyc(&["mrz", "parse"], &"<".repeat(70_000));
     assert_eq!(result, Err("the input is larger than 64 KiB".to_string()));
