@@ -1,6 +1,7 @@
 //! The `kyc` command-line tool: argument definitions and one module per command group.
 
 use clap::{Parser, Subcommand};
+use kyc_core::ports::Clock;
 
 pub mod mrz;
 
@@ -21,13 +22,36 @@ pub enum Command {
     Mrz(mrz::MrzCommand),
 }
 
-/// Runs a parsed command, writing its output to `out`.
+/// How a command that ran to the end came out; the binary turns it into the exit status
+/// (errors, `Err` from [`run`], exit with 2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// The command succeeded: exit status 0.
+    Success,
+    /// The command printed its result, and the result is negative: exit status 1 (e.g. an MRZ
+    /// whose check digits fail).
+    Negative,
+}
+
+impl Outcome {
+    /// The process exit status.
+    pub fn exit_code(self) -> u8 {
+        match self {
+            Self::Success => 0,
+            Self::Negative => 1,
+        }
+    }
+}
+
+/// Runs a parsed command, writing its output to `out`. Time comes from `clock` (the binary
+/// passes the system clock, tests a fake).
 pub fn run(
     cli: Cli,
+    clock: &dyn Clock,
     stdin: &mut dyn std::io::BufRead,
     out: &mut dyn std::io::Write,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<Outcome> {
     match cli.command {
-        Command::Mrz(cmd) => mrz::run(cmd, stdin, out),
+        Command::Mrz(cmd) => mrz::run(cmd, clock, stdin, out),
     }
 }
