@@ -401,6 +401,38 @@ impl FaceMatchEvidence {
     }
 }
 
+impl DocumentEvidence {
+    /// The evidence of a document assessment; `required` lists the fields the verification
+    /// needs (usually [`crate::document::REQUIRED_FIELDS`]).
+    pub fn from_assessment(
+        a: &crate::document::DocumentAssessment,
+        required: &[crate::document::FieldName],
+    ) -> Self {
+        use crate::document::MrzStatus;
+        Self {
+            mrz: match a.mrz_status {
+                MrzStatus::Valid => MrzEvidence::Valid,
+                MrzStatus::Ambiguous => MrzEvidence::Ambiguous,
+                MrzStatus::Invalid => MrzEvidence::Invalid,
+                MrzStatus::Absent => MrzEvidence::Absent,
+            },
+            expiry: a.fields.expiry_date.as_ref().map(|f| f.value.date()),
+            birth_date: a.fields.birth_date.as_ref().map(|f| f.value.date()),
+            fields_disagreeing: a
+                .evidence
+                .disagreeing()
+                .iter()
+                .map(|f| f.as_str().to_string())
+                .collect(),
+            required_fields_missing: a
+                .missing(required)
+                .iter()
+                .map(|f| f.as_str().to_string())
+                .collect(),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -441,6 +473,29 @@ mod tests {
         let d = decide(&complete());
         assert_eq!(d.status, Status::Approved);
         assert_eq!(d.policy_version, "decision-2026.11");
+    }
+
+    #[test]
+    fn a_read_document_becomes_evidence_the_engine_approves() {
+        use crate::document::{assess, normalise_pairs, KeyValue, NormaliseHints, REQUIRED_FIELDS};
+        let reading = crate::ports::DocumentReading {
+            printed: normalise_pairs(
+                &[KeyValue::new("Surname", "Eriksson", 96.0)],
+                &NormaliseHints::new(today()),
+            ),
+            mrz_text: Some(
+                "P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<\n\
+                 L898902C36UTO7408122F3204153ZE184226B<<<<<16"
+                    .into(),
+            ),
+        };
+        let a = assess(&reading, today());
+        let doc = DocumentEvidence::from_assessment(&a, REQUIRED_FIELDS);
+        assert_eq!(doc.mrz, MrzEvidence::Valid, "{:?}", a.mrz_status);
+        assert!(doc.required_fields_missing.is_empty());
+        let mut e = complete();
+        e.document = Some(doc);
+        assert_eq!(decide(&e).status, Status::Approved);
     }
 
     #[test]

@@ -8,6 +8,7 @@
 //!   numbers, countries, sex) into a [`NormalisedDocument`] with warnings.
 //! - [`cross_check`] and [`merge`]: printed fields against the MRZ, and the final record.
 
+mod assess;
 mod countries;
 mod crosscheck;
 mod dates;
@@ -16,6 +17,7 @@ mod labels;
 mod normalise;
 pub mod textract;
 
+pub use assess::{assess, DocumentAssessment, MrzStatus, REQUIRED_FIELDS};
 pub use crosscheck::{cross_check, merge, CrossCheck, Evidence};
 pub use dates::{
     format_date, parse_leading_date, parse_printed_date, DateError, DateFormat, DateOrder,

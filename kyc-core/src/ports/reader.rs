@@ -4,19 +4,18 @@
 use std::fmt;
 use std::future::Future;
 
-use crate::document::DocumentFields;
+use crate::document::NormalisedDocument;
 use crate::model::Image;
 
 /// What a reader saw on a document.
 #[derive(Clone, Default, PartialEq)]
 pub struct DocumentReading {
-    /// Printed fields, already normalised (`FieldSource::Printed`).
-    pub printed: DocumentFields,
+    /// Printed fields, normalised by `document::normalise_pairs` (`FieldSource::Printed`), with
+    /// ambiguous dates and warnings.
+    pub printed: NormalisedDocument,
     /// The text of the machine-readable zone as OCR read it (lines separated by `\n`), if a
     /// band was found; possibly with OCR errors, for `mrz::parse_tolerant`.
     pub mrz_text: Option<String>,
-    /// Non-fatal problems (field names and reasons only, no values).
-    pub warnings: Vec<String>,
 }
 
 impl fmt::Debug for DocumentReading {
@@ -24,7 +23,6 @@ impl fmt::Debug for DocumentReading {
         f.debug_struct("DocumentReading")
             .field("printed", &self.printed)
             .field("mrz_text", &self.mrz_text.as_ref().map(|_| "<redacted>"))
-            .field("warnings", &self.warnings)
             .finish()
     }
 }
@@ -57,10 +55,10 @@ pub trait DocumentReader: Send + Sync {
 
 impl From<crate::document::NormalisedDocument> for DocumentReading {
     fn from(doc: crate::document::NormalisedDocument) -> Self {
+        let mrz_text = doc.extras.mrz_text.as_ref().map(|f| f.value.clone());
         Self {
-            printed: doc.fields,
-            mrz_text: doc.extras.mrz_text.map(|f| f.value),
-            warnings: doc.warnings.iter().map(ToString::to_string).collect(),
+            printed: doc,
+            mrz_text,
         }
     }
 }
