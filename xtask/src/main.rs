@@ -7,10 +7,14 @@
 //!   command and what `.ci/run` runs.
 //! - `core-purity`: proves `kyc-core` does not depend on any I/O crate (`cargo tree`).
 //! - `bench`: runs the benchmarks in release mode and prints their figures.
+//! - `setup`: installs the Debian packages and fetches the models and test assets the embedded
+//!   engines need (idempotent); `ci` runs it first.
 
 use std::process::Command;
 
 use anyhow::{bail, Context, Result};
+
+mod setup;
 
 /// Crate-name prefixes that `kyc-core` must never reach: runtimes, SDKs, HTTP, storage, engines.
 const FORBIDDEN_IN_CORE: &[&str] = &[
@@ -36,8 +40,9 @@ fn main() -> Result<()> {
         Some("ci") => ci(),
         Some("core-purity") => core_purity(),
         Some("bench") => bench(&args[1..]),
+        Some("setup") => setup::run(),
         _ => {
-            eprintln!("usage: cargo xtask <ci|core-purity|bench [NAME]>");
+            eprintln!("usage: cargo xtask <ci|core-purity|bench [NAME]|setup>");
             bail!("unknown or missing task")
         }
     }
@@ -57,6 +62,7 @@ fn run(what: &str, cmd: &mut Command) -> Result<()> {
 }
 
 fn ci() -> Result<()> {
+    setup::run()?;
     run(
         "cargo fmt --check",
         cargo().args(["fmt", "--all", "--", "--check"]),
