@@ -1,0 +1,43 @@
+//! Sanctions screening: list loaders into one entity model, name normalisation and
+//! transliteration, a fuzzy, explainable matcher with a candidate index, and the
+//! [`SanctionsScreener`] port.
+//!
+//! Everything here is pure: loaders take bytes (the caller reads the files), the matcher takes a
+//! query and returns scored matches with explanations. Each loaded list carries a
+//! [`ListVersion`] (a content hash) recorded with every screening result.
+
+mod country;
+mod country_names;
+mod csv;
+mod engine;
+mod matcher;
+mod model;
+mod normalize;
+mod ofac;
+mod un;
+mod xml;
+
+pub use country::country_from_text;
+pub use engine::{
+    default_threshold, Explanation, IndexStats, Match, QualifierEffect, SanctionsIndex,
+    ScreenOptions, ScreeningQuery, ScreeningResult, DEFAULT_THRESHOLD, NEAR_MISS_MARGIN,
+};
+pub use matcher::{name_similarity, name_similarity_as, NameAlignment, TokenAlignment, TokenMatch};
+pub use model::{
+    BirthDateFact, Entity, EntityName, Identifier, ListKind, ListVersion, LoadError, LoadStats,
+    LoadedList, NameKind, Schema, MAX_LIST_BYTES,
+};
+pub use normalize::{phonetic_key, prepare_name, PreparedName, Token, TokenClass, MAX_NAME_CHARS};
+pub use ofac::{load_ofac, OfacFiles};
+pub use un::load_un;
+
+/// Reads CSV text (RFC 4180: quoted fields, `""` escapes, CRLF or LF) into records of fields.
+/// Tolerant: it never fails. For the benchmark and fixture files that sit next to the lists.
+///
+/// ```
+/// let rows: Vec<Vec<String>> = kyc_core::sanctions::csv_records("a,\"b, c\"\r\n1,2").collect();
+/// assert_eq!(rows, vec![vec!["a".to_string(), "b, c".to_string()], vec!["1".to_string(), "2".to_string()]]);
+/// ```
+pub fn csv_records(text: &str) -> impl Iterator<Item = Vec<String>> + '_ {
+    csv::records(text).map(|r| r.fields)
+}
