@@ -3,6 +3,7 @@
 use clap::{Parser, Subcommand};
 
 pub mod mrz;
+pub mod sanctions;
 
 /// The KYC kit's command-line tool.
 #[derive(Debug, Parser)]
@@ -19,6 +20,9 @@ pub enum Command {
     /// Machine-readable zones of travel documents (ICAO 9303).
     #[command(subcommand)]
     Mrz(mrz::MrzCommand),
+    /// Sanctions screening against OFAC, UN, EU, UK and OpenSanctions list files.
+    #[command(subcommand)]
+    Sanctions(sanctions::SanctionsCommand),
 }
 
 /// Runs a parsed command, writing its output to `out`.
@@ -29,5 +33,6 @@ pub fn run(
 ) -> anyhow::Result<()> {
     match cli.command {
         Command::Mrz(cmd) => mrz::run(cmd, stdin, out),
+        Command::Sanctions(cmd) => sanctions::run(cmd, out),
     }
 }

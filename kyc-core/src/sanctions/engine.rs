@@ -378,7 +378,8 @@ impl SanctionsIndex {
                     weak,
                 };
                 match best.get_mut(&n.entity) {
-                    Some(b) if b.total >= candidate.total => {}
+                    Some(b)
+                        if (b.total, b.name_score) >= (candidate.total, candidate.name_score) => {}
                     Some(b) => *b = candidate,
                     None => {
                         best.insert(n.entity, candidate);
@@ -438,7 +439,7 @@ impl SanctionsIndex {
     /// The names worth scoring for a query, best first by shared rare keys.
     fn candidates(&self, q: &PreparedName) -> Vec<u32> {
         let n_names = self.names.len().max(1) as f32;
-        let common = (self.names.len() / 20).max(2000);
+        let common = (self.names.len() / 200).max(300);
         // (keys of one query token, weight)
         let mut groups: Vec<Vec<(u64, f32)>> = Vec::new();
         let toks: Vec<_> = q
@@ -459,31 +460,29 @@ impl SanctionsIndex {
                 groups.push(vec![(key_hash(TAG_TEXT, &joined), 1.0)]);
             }
         }
-        let mut acc: FxMap<u32, (f32, u16)> = FxMap::default();
-        let mut skipped_common: Vec<(usize, u16, f32)> = Vec::new();
+        // Rare keys first: they insert candidates. Keys more common than `common` only add to
+        // candidates already found (by binary search in their sorted postings), so a query
+        // never walks a long posting list unless it has nothing rarer.
+        let mut keyed: Vec<(&[u32], u16, f32)> = Vec::new();
         for (gi, g) in groups.iter().enumerate() {
-            let gi = gi as u16 + 1;
             for &(k, w) in g {
-                let Some(list) = self.postings.get(&k) else {
-                    continue;
-                };
-                let idf = (1.0 + n_names / list.len() as f32).ln() * w;
-                if list.len() > common {
-                    skipped_common.push((list.len(), gi, idf));
-                    continue;
+                if let Some(list) = self.postings.get(&k) {
+                    let idf = (1.0 + n_names / list.len() as f32).ln() * w;
+                    keyed.push((list.as_slice(), gi as u16 + 1, idf));
                 }
-                add_postings(&mut acc, list, gi, idf);
             }
         }
-        // Every key was too common: use the rarest of them after all.
-        if acc.is_empty() {
-            if let Some(&(_, gi, idf)) = skipped_common.iter().min_by_key(|s| s.0) {
-                let k = groups
-                    .get(usize::from(gi) - 1)
-                    .and_then(|g| g.first())
-                    .map(|x| x.0);
-                if let Some(list) = k.and_then(|k| self.postings.get(&k)) {
-                    add_postings(&mut acc, list, gi, idf);
+        keyed.sort_by_key(|(list, _, _)| list.len());
+        let mut acc: FxMap<u32, (f32, u16)> = FxMap::default();
+        for (i, &(list, gi, idf)) in keyed.iter().enumerate() {
+            if list.len() <= common || (i == 0 && acc.is_empty()) {
+                add_postings(&mut acc, list, gi, idf);
+            } else {
+                for (id, e) in acc.iter_mut() {
+                    if e.1 != gi && list.binary_search(id).is_ok() {
+                        e.0 += idf;
+                        e.1 = gi;
+                    }
                 }
             }
         }

@@ -248,19 +248,27 @@ fn contribution(sim: f32) -> f32 {
 /// Adds pairs where two or three adjacent tokens of `many` written together match one token of
 /// `one` ("Jan Daniel" / "JanDaniel", "van der bilt" / "vanderbilt").
 fn joined_pairs(many: &[Token], one: &[Token], swapped: bool, pool: &mut Vec<Pair>) {
+    let mut joined: Vec<u8> = Vec::with_capacity(48);
     for n in 2..=3usize {
         for (i, w) in many.windows(n).enumerate() {
             if w.iter().any(|t| t.weight() == 0.0) {
                 continue;
             }
             let len: usize = w.iter().map(|t| t.text.len()).sum();
-            let first = w.first().and_then(|t| t.text.get(..1)).unwrap_or("");
+            let first = w.first().and_then(|t| t.text.as_bytes().first()).copied();
+            let mut built = false;
             for (j, z) in one.iter().enumerate() {
-                if z.text.len().abs_diff(len) > 2 || !z.text.starts_with(first) {
+                if z.text.len().abs_diff(len) > 2 || z.text.as_bytes().first().copied() != first {
                     continue;
                 }
-                let joined: String = w.iter().map(|t| t.text.as_str()).collect();
-                let sim = edit_similarity(joined.as_bytes(), z.text.as_bytes());
+                if !built {
+                    joined.clear();
+                    for t in w {
+                        joined.extend_from_slice(t.text.as_bytes());
+                    }
+                    built = true;
+                }
+                let sim = edit_similarity(&joined, z.text.as_bytes());
                 if sim >= 0.85 {
                     let (pa, pb) = ((i as u8, n as u8), (j as u8, 1));
                     let (a, b) = if swapped { (pb, pa) } else { (pa, pb) };
@@ -333,17 +341,17 @@ pub(crate) fn edit_similarity(a: &[u8], b: &[u8]) -> f32 {
 /// at most 64 bytes.
 fn osa_distance(a: &[u8], b: &[u8]) -> usize {
     let n = b.len();
-    let mut prev2 = [0usize; 65];
-    let mut prev = [0usize; 65];
-    let mut cur = [0usize; 65];
+    let mut prev2 = [0u8; 65];
+    let mut prev = [0u8; 65];
+    let mut cur = [0u8; 65];
     for (j, p) in prev.iter_mut().enumerate().take(n + 1) {
-        *p = j;
+        *p = j as u8;
     }
     for i in 1..=a.len() {
-        cur[0] = i;
+        cur[0] = i as u8;
         for j in 1..=n {
             let (ca, cb) = (a[i - 1], b[j - 1]);
-            let cost = usize::from(ca != cb);
+            let cost = u8::from(ca != cb);
             let mut v = (prev[j] + 1).min(cur[j - 1] + 1).min(prev[j - 1] + cost);
             if i > 1 && j > 1 && ca == b[j - 2] && a[i - 2] == cb {
                 v = v.min(prev2[j - 2] + 1);
@@ -353,7 +361,7 @@ fn osa_distance(a: &[u8], b: &[u8]) -> usize {
         prev2 = prev;
         prev = cur;
     }
-    prev[n]
+    usize::from(prev[n])
 }
 
 /// The alignment of one query name with one list name, for explanations.

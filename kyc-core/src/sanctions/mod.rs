@@ -14,6 +14,7 @@ mod matcher;
 mod model;
 mod normalize;
 mod ofac;
+mod sniff;
 mod un;
 mod xml;
 
@@ -29,6 +30,7 @@ pub use model::{
 };
 pub use normalize::{phonetic_key, prepare_name, PreparedName, Token, TokenClass, MAX_NAME_CHARS};
 pub use ofac::{load_ofac, OfacFiles};
+pub use sniff::{sniff, ListFileKind, SNIFF_BYTES};
 pub use un::load_un;
 
 /// Reads CSV text (RFC 4180: quoted fields, `""` escapes, CRLF or LF) into records of fields.

@@ -148,6 +148,48 @@ pub enum BirthDateFact {
 }
 
 impl BirthDateFact {
+    /// Reads a date of birth as customer records write it: `YYYY-MM-DD` (month and day may
+    /// have one digit), `YYYY-MM` or `YYYY`. `None` for anything else or an impossible date.
+    ///
+    /// ```
+    /// use kyc_core::sanctions::BirthDateFact;
+    /// assert_eq!(BirthDateFact::parse("1969-7-16").map(|d| d.year_span()), Some((1969, 1969)));
+    /// assert_eq!(BirthDateFact::parse("1965"), Some(BirthDateFact::Year { year: 1965 }));
+    /// assert_eq!(BirthDateFact::parse("1965-02-30"), None);
+    /// ```
+    pub fn parse(s: &str) -> Option<Self> {
+        let parts: Vec<&str> = s.trim().split('-').collect();
+        let num = |t: &str, max_len: usize| -> Option<u16> {
+            (!t.is_empty() && t.len() <= max_len && t.bytes().all(|b| b.is_ascii_digit()))
+                .then(|| t.parse().ok())
+                .flatten()
+        };
+        let year = parts
+            .first()
+            .filter(|y| y.len() == 4)
+            .and_then(|y| num(y, 4))
+            .filter(|y| (1000..=2999).contains(y))?;
+        match parts.as_slice() {
+            [_] => Some(Self::Year { year }),
+            [_, m] => {
+                let month = u8::try_from(num(m, 2)?)
+                    .ok()
+                    .filter(|m| (1..=12).contains(m))?;
+                Some(Self::Month { year, month })
+            }
+            [_, m, d] => {
+                let date = Date::from_ymd(
+                    year,
+                    u8::try_from(num(m, 2)?).ok()?,
+                    u8::try_from(num(d, 2)?).ok()?,
+                )
+                .ok()?;
+                Some(Self::Exact { date })
+            }
+            _ => None,
+        }
+    }
+
     /// The inclusive span of years this fact allows (circa widens by one year either side).
     pub fn year_span(self) -> (u16, u16) {
         match self {
