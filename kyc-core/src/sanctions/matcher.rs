@@ -310,7 +310,19 @@ pub(crate) fn token_similarity(x: &Token, y: &Token) -> (f32, TokenMatch) {
             (0.0, TokenMatch::Initial)
         };
     }
-    let mut best = (edit_similarity(xb, yb), TokenMatch::Fuzzy);
+    // Lower bound on the edit distance: the length difference, and the letters only one side
+    // has (one edit fixes at most one such letter on each side). Below 0.55 a pair counts for
+    // nothing, so the exact distance is not worth computing.
+    let longest = xb.len().max(yb.len());
+    let only_x = (x.letters & !y.letters).count_ones() as usize;
+    let only_y = (y.letters & !x.letters).count_ones() as usize;
+    let lower = xb.len().abs_diff(yb.len()).max(only_x).max(only_y);
+    let edit = if (lower as f32) > 0.45 * longest as f32 {
+        0.0
+    } else {
+        edit_similarity(xb, yb)
+    };
+    let mut best = (edit, TokenMatch::Fuzzy);
     if x.key == y.key && !x.key.is_empty() {
         let s = if x.key.len() >= 3 { 0.9 } else { 0.85 };
         if s > best.0 {
@@ -340,17 +352,20 @@ pub(crate) fn edit_similarity(a: &[u8], b: &[u8]) -> f32 {
 /// Optimal string alignment distance (Levenshtein plus adjacent transpositions), for inputs of
 /// at most 64 bytes.
 fn osa_distance(a: &[u8], b: &[u8]) -> usize {
-    let n = b.len();
-    let mut prev2 = [0u8; 65];
-    let mut prev = [0u8; 65];
-    let mut cur = [0u8; 65];
-    for (j, p) in prev.iter_mut().enumerate().take(n + 1) {
+    let n = b.len().min(64);
+    let mut rows = [[0u8; 65]; 3];
+    for (j, p) in rows[0].iter_mut().enumerate().take(n + 1) {
         *p = j as u8;
     }
-    for i in 1..=a.len() {
+    // rows[(i + 1) % 3] is row i - 1, rows[i % 3] row i, rows[(i + 2) % 3] row i - 2.
+    for (i, &ca) in a.iter().enumerate().take(64).map(|(i, c)| (i + 1, c)) {
+        let (cur_i, prev_i, prev2_i) = (i % 3, (i + 2) % 3, (i + 1) % 3);
+        let mut cur = rows[cur_i];
+        let prev = &rows[prev_i];
+        let prev2 = &rows[prev2_i];
         cur[0] = i as u8;
         for j in 1..=n {
-            let (ca, cb) = (a[i - 1], b[j - 1]);
+            let cb = b[j - 1];
             let cost = u8::from(ca != cb);
             let mut v = (prev[j] + 1).min(cur[j - 1] + 1).min(prev[j - 1] + cost);
             if i > 1 && j > 1 && ca == b[j - 2] && a[i - 2] == cb {
@@ -358,10 +373,9 @@ fn osa_distance(a: &[u8], b: &[u8]) -> usize {
             }
             cur[j] = v;
         }
-        prev2 = prev;
-        prev = cur;
+        rows[cur_i] = cur;
     }
-    usize::from(prev[n])
+    usize::from(rows[a.len().min(64) % 3][n])
 }
 
 /// The alignment of one query name with one list name, for explanations.

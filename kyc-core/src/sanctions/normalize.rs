@@ -57,6 +57,9 @@ pub struct Token {
     pub class: TokenClass,
     /// Written in an abjad script (Arabic, Persian): short vowels are missing.
     pub abjad: bool,
+    /// Which letters A–Z and digits (folded onto bits 26–31) the token holds: a cheap lower
+    /// bound on the edit distance between two tokens.
+    pub letters: u32,
     /// For a token transliterated from one syllabic or logographic character (Han, Hangul,
     /// Kana): that character. Two such tokens are alike only when the characters are the same;
     /// different characters often share a transliteration.
@@ -121,6 +124,7 @@ pub fn prepare_name(raw: &str) -> PreparedName {
             };
             let key = phonetic_key(&w.text);
             Token {
+                letters: letter_mask(&w.text),
                 text: w.text,
                 key,
                 class,
@@ -136,6 +140,15 @@ pub fn prepare_name(raw: &str) -> PreparedName {
         }
     }
     PreparedName { tokens }
+}
+
+/// The set of letters (bits 0–25) and digits (bits 26–31, folded) in a token.
+pub(crate) fn letter_mask(t: &str) -> u32 {
+    t.bytes().fold(0u32, |m, b| match b {
+        b'A'..=b'Z' => m | 1 << (b - b'A'),
+        b'0'..=b'9' => m | 1 << (26 + (b - b'0') % 6),
+        _ => m,
+    })
 }
 
 /// Marker written before a word from an abjad script during transliteration.
