@@ -43,7 +43,11 @@ fn the_list_directory_is_recognised_by_content_and_grouped() {
         vec![
             (ListKind::OfacSdn, 5),
             (ListKind::OfacConsolidated, 1),
-            (ListKind::UnConsolidated, 3)
+            (ListKind::UnConsolidated, 3),
+            (ListKind::EuFinancial, 2),
+            (ListKind::UkSanctions, 2),
+            (ListKind::OpenSanctions, 2),
+            (ListKind::OpenSanctions, 2),
         ]
     );
     assert!(d.failed.is_empty());
@@ -81,6 +85,21 @@ fn reordered_transliterated_and_misspelt_names_are_found() {
     ]);
     assert_eq!(v["matches"][0]["entityId"], "9000001");
     insta::assert_json_snapshot!("nurzai_explanation", v["matches"][0]["explanation"]);
+}
+
+#[test]
+fn eu_uk_and_opensanctions_entries_are_screened_too() {
+    for (name, list, id) in [
+        ("Dmitry Volkov", "EU-FSF", "9501"),
+        ("Дмитрий Волков", "EU-FSF", "9501"),
+        ("Chidi Emeka Okonkwo", "UK-SL", "15001"),
+        ("Hana Example", "OPENSANCTIONS", "NK-test-001"),
+        ("Tomasz Przykład", "OPENSANCTIONS", "NK-test-101"),
+    ] {
+        let v = screen_json(&["--name", name]);
+        assert_eq!(v["matches"][0]["list"], list, "{name}");
+        assert_eq!(v["matches"][0]["entityId"], id, "{name}");
+    }
 }
 
 #[test]

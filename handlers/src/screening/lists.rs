@@ -9,8 +9,9 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use kyc_core::sanctions::{
-    load_ofac, load_un, sniff, ListFileKind, ListKind, LoadStats, LoadedList, OfacFiles,
-    SanctionsIndex, MAX_LIST_BYTES, SNIFF_BYTES,
+    load_eu, load_ofac, load_opensanctions_ftm, load_opensanctions_simple, load_uk, load_un, sniff,
+    ListFileKind, ListKind, LoadStats, LoadedList, OfacFiles, SanctionsIndex, MAX_LIST_BYTES,
+    SNIFF_BYTES,
 };
 
 /// One list loaded from disk.
@@ -29,8 +30,6 @@ pub struct DirectoryLoad {
     pub lists: Vec<LoadedFromDisk>,
     /// Files recognised as list files but not loadable, with the reason (no content echoed).
     pub failed: Vec<(PathBuf, String)>,
-    /// Files recognised as a kind this build cannot load yet.
-    pub unsupported: Vec<(PathBuf, ListFileKind)>,
 }
 
 impl DirectoryLoad {
@@ -85,7 +84,22 @@ pub fn load_directory(dir: &Path) -> anyhow::Result<DirectoryLoad> {
                 let bytes = read_file(&path)?;
                 push(&mut out, load_un(&bytes), vec![path]);
             }
-            other => out.unsupported.push((path, other)),
+            ListFileKind::EuXml => {
+                let bytes = read_file(&path)?;
+                push(&mut out, load_eu(&bytes), vec![path]);
+            }
+            ListFileKind::UkCsv => {
+                let bytes = read_file(&path)?;
+                push(&mut out, load_uk(&bytes), vec![path]);
+            }
+            ListFileKind::OpenSanctionsFtm => {
+                let bytes = read_file(&path)?;
+                push(&mut out, load_opensanctions_ftm(&bytes), vec![path]);
+            }
+            ListFileKind::OpenSanctionsSimpleCsv => {
+                let bytes = read_file(&path)?;
+                push(&mut out, load_opensanctions_simple(&bytes), vec![path]);
+            }
         }
     }
     for (_, parts) in ofac_sets {
@@ -212,8 +226,6 @@ pub struct IndexedDirectory {
     pub lists: Vec<ListSummary>,
     /// Files recognised but not loadable, with the reason.
     pub failed: Vec<(PathBuf, String)>,
-    /// Files of a kind this build cannot load.
-    pub unsupported: Vec<(PathBuf, ListFileKind)>,
     /// Time to read, parse and index.
     pub elapsed: Duration,
 }
@@ -235,14 +247,12 @@ pub fn load_and_index(dir: &Path) -> anyhow::Result<IndexedDirectory> {
     let DirectoryLoad {
         lists: loaded,
         failed,
-        unsupported,
     } = load;
     let index = SanctionsIndex::build(loaded.into_iter().map(|l| l.list).collect());
     Ok(IndexedDirectory {
         index,
         lists,
         failed,
-        unsupported,
         elapsed: start.elapsed(),
     })
 }

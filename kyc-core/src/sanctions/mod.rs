@@ -10,11 +10,14 @@ mod country;
 mod country_names;
 mod csv;
 mod engine;
+mod eu;
 mod matcher;
 mod model;
 mod normalize;
 mod ofac;
+mod opensanctions;
 mod sniff;
+mod uk;
 mod un;
 mod xml;
 
@@ -23,6 +26,7 @@ pub use engine::{
     default_threshold, Explanation, IndexStats, Match, QualifierEffect, SanctionsIndex,
     ScreenOptions, ScreeningQuery, ScreeningResult, DEFAULT_THRESHOLD, NEAR_MISS_MARGIN,
 };
+pub use eu::load_eu;
 pub use matcher::{name_similarity, name_similarity_as, NameAlignment, TokenAlignment, TokenMatch};
 pub use model::{
     BirthDateFact, Entity, EntityName, Identifier, ListKind, ListVersion, LoadError, LoadStats,
@@ -30,7 +34,9 @@ pub use model::{
 };
 pub use normalize::{phonetic_key, prepare_name, PreparedName, Token, TokenClass, MAX_NAME_CHARS};
 pub use ofac::{load_ofac, OfacFiles};
+pub use opensanctions::{load_opensanctions_ftm, load_opensanctions_simple};
 pub use sniff::{sniff, ListFileKind, SNIFF_BYTES};
+pub use uk::load_uk;
 pub use un::load_un;
 
 /// Reads CSV text (RFC 4180: quoted fields, `""` escapes, CRLF or LF) into records of fields.

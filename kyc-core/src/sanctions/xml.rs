@@ -20,7 +20,6 @@ pub(crate) struct Element {
 
 impl Element {
     /// The value of an attribute (local name).
-    #[allow(dead_code)] // used by the EU loader
     pub fn attr(&self, name: &str) -> Option<&str> {
         self.attrs
             .iter()
