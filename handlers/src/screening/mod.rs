@@ -4,3 +4,4 @@
 
 pub mod bench;
 pub mod lists;
+pub mod provider;

@@ -143,6 +143,12 @@ pub struct Match {
     pub schema: Schema,
     /// Final score, 0–100.
     pub score: f32,
+    /// Version of the list the entity came from (what a reviewer's decision is tied to).
+    pub list_version: ListVersion,
+    /// Set when a reviewer decided earlier that this entity is not this customer, for this
+    /// version of the list: the result is then not a match.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub suppressed: Option<super::suppression::SuppressionNote>,
     /// At or above the threshold.
     #[serde(rename = "match")]
     pub is_match: bool,
@@ -243,6 +249,9 @@ pub struct IndexStats {
 /// Loaded lists with their candidate index: the built-in screening engine.
 pub struct SanctionsIndex {
     entities: Vec<Entity>,
+    /// Version of each source list, and for each entity the index of its source.
+    sources: Vec<ListVersion>,
+    entity_source: Vec<u16>,
     names: Vec<IndexedName>,
     postings: FxMap<u64, Vec<u32>>,
     version: ListVersion,
@@ -263,11 +272,22 @@ impl SanctionsIndex {
     /// versions.
     pub fn build(lists: Vec<LoadedList>) -> Self {
         let version = ListVersion::combine(lists.iter().map(|l| &l.version));
-        let entities: Vec<Entity> = lists.into_iter().flat_map(|l| l.entities).collect();
-        Self::from_entities(entities, version)
+        let mut sources = Vec::new();
+        let mut entity_source = Vec::new();
+        let mut entities = Vec::new();
+        for l in lists {
+            let si = u16::try_from(sources.len()).unwrap_or(u16::MAX);
+            sources.push(l.version);
+            entity_source.extend(std::iter::repeat_n(si, l.entities.len()));
+            entities.extend(l.entities);
+        }
+        let mut index = Self::from_entities(entities, version);
+        index.sources = sources;
+        index.entity_source = entity_source;
+        index
     }
 
-    /// Builds the index over entities with a given version.
+    /// Builds the index over entities of one source with a given version.
     pub fn from_entities(entities: Vec<Entity>, version: ListVersion) -> Self {
         let mut names = Vec::new();
         let mut postings: FxMap<u64, Vec<u32>> = FxMap::default();
@@ -306,6 +326,8 @@ impl SanctionsIndex {
             postings: postings.values().map(Vec::len).sum(),
         };
         Self {
+            entity_source: vec![0; entities.len()],
+            sources: vec![version.clone()],
             entities,
             names,
             postings,
@@ -411,12 +433,20 @@ impl SanctionsIndex {
                 let en = e.names.get(usize::from(n.name))?;
                 let al = compare(&q, &n.prepared, e.schema);
                 let score = round1(total);
+                let source = self.entity_source.get(ei as usize).copied().unwrap_or(0);
+                let list_version = self
+                    .sources
+                    .get(usize::from(source))
+                    .unwrap_or(&self.version)
+                    .clone();
                 Some(Match {
                     entity_id: e.id.clone(),
                     list: e.list,
                     name: e.primary_name().to_string(),
                     schema: e.schema,
                     score,
+                    list_version,
+                    suppressed: None,
                     is_match: score >= threshold,
                     explanation: Explanation {
                         matched_name: en.text.clone(),

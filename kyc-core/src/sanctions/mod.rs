@@ -16,7 +16,9 @@ mod model;
 mod normalize;
 mod ofac;
 mod opensanctions;
+mod port;
 mod sniff;
+mod suppression;
 mod uk;
 mod un;
 mod xml;
@@ -35,7 +37,9 @@ pub use model::{
 pub use normalize::{phonetic_key, prepare_name, PreparedName, Token, TokenClass, MAX_NAME_CHARS};
 pub use ofac::{load_ofac, OfacFiles};
 pub use opensanctions::{load_opensanctions_ftm, load_opensanctions_simple};
+pub use port::{SanctionsScreener, ScreeningError};
 pub use sniff::{sniff, ListFileKind, SNIFF_BYTES};
+pub use suppression::{Suppression, SuppressionError, SuppressionNote, Suppressions, MAX_ID_LEN};
 pub use uk::load_uk;
 pub use un::load_un;
 
