@@ -674,7 +674,7 @@ fn year_distance_effect(gap: u16) -> (f32, &'static str) {
         0 => (0.0, "same year"),
         1 => (-8.0, "year of birth differs by one"),
         2..=3 => (-15.0, "year of birth differs by two or three"),
-        _ => (-25.0, "different year of birth"),
+        _ => (-30.0, "different year of birth"),
     }
 }
 
@@ -701,7 +701,7 @@ mod tests {
         );
         assert_eq!(birth_date_effect(exact(1962, 3, 1), listed).0, 0.0);
         assert_eq!(birth_date_effect(exact(1964, 3, 1), listed).0, -15.0);
-        assert_eq!(birth_date_effect(exact(1990, 3, 1), listed).0, -25.0);
+        assert_eq!(birth_date_effect(exact(1990, 3, 1), listed).0, -30.0);
         let year = BirthDateFact::Year { year: 1962 };
         assert_eq!(birth_date_effect(year, listed).0, 4.0);
         assert_eq!(

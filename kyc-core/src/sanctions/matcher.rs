@@ -11,7 +11,7 @@ use std::fmt;
 use serde::Serialize;
 
 use super::model::Schema;
-use super::normalize::{prepare_name, PreparedName, Token, TokenClass};
+use super::normalize::{phonetic_key, prepare_name, PreparedName, Token, TokenClass};
 
 /// How two tokens were found alike.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
@@ -202,9 +202,12 @@ fn align(a: &PreparedName, b: &PreparedName, schema: Schema) -> Alignment {
     }
     let names_a = at.iter().filter(|t| t.class == TokenClass::Name).count();
     let names_b = bt.iter().filter(|t| t.class == TokenClass::Name).count();
-    let single_token = names_a.min(names_b) == 1 && names_a.max(names_b) > 1;
+    // One name token against several is weak evidence, unless it is those tokens written
+    // together ("XIJINPING" for "Xi Jinping").
+    let joined = pairs.iter().any(|p| p.how == TokenMatch::Joined);
+    let single_token = names_a.min(names_b) == 1 && names_a.max(names_b) > 1 && !joined;
     if single_token {
-        score *= 0.92;
+        score *= 0.88;
     }
     Alignment {
         score: score.clamp(0.0, 1.0),
@@ -268,7 +271,16 @@ fn joined_pairs(many: &[Token], one: &[Token], swapped: bool, pool: &mut Vec<Pai
                     }
                     built = true;
                 }
-                let sim = edit_similarity(&joined, z.text.as_bytes());
+                let mut sim = edit_similarity(&joined, z.text.as_bytes());
+                // Written without short vowels, the join is compared on its consonants.
+                if sim < 0.85 && (z.abjad || w.iter().any(|t| t.abjad)) {
+                    let key = std::str::from_utf8(&joined)
+                        .map(phonetic_key)
+                        .unwrap_or_default();
+                    if key.len() >= 3 && key == z.key {
+                        sim = 0.9;
+                    }
+                }
                 if sim >= 0.85 {
                     let (pa, pb) = ((i as u8, n as u8), (j as u8, 1));
                     let (a, b) = if swapped { (pb, pa) } else { (pa, pb) };
@@ -286,14 +298,18 @@ fn joined_pairs(many: &[Token], one: &[Token], swapped: bool, pool: &mut Vec<Pai
 
 /// Similarity of two tokens on 0–1 and how it was found.
 pub(crate) fn token_similarity(x: &Token, y: &Token) -> (f32, TokenMatch) {
-    if let (Some(gx), Some(gy)) = (x.glyph, y.glyph) {
-        // Same script, one character each: different characters are different syllables even
-        // when they transliterate alike (石/市 both "SHI").
-        return if gx == gy {
-            (1.0, TokenMatch::Exact)
-        } else {
-            (0.0, TokenMatch::Fuzzy)
-        };
+    if let (Some(gx), Some(gy)) = (&x.glyphs, &y.glyphs) {
+        // Same script: compare the characters, since different characters are different
+        // syllables even when they transliterate alike (石/市 both "SHI").
+        if gx == gy {
+            return (1.0, TokenMatch::Exact);
+        }
+        let (cx, cy): (Vec<char>, Vec<char>) = (gx.chars().collect(), gy.chars().collect());
+        if cx.len() != cy.len() || cx.is_empty() {
+            return (0.0, TokenMatch::Fuzzy);
+        }
+        let same = cx.iter().zip(&cy).filter(|(a, b)| a == b).count();
+        return (same as f32 / cx.len() as f32, TokenMatch::Fuzzy);
     }
     if x.text == y.text {
         return (1.0, TokenMatch::Exact);
@@ -323,9 +339,13 @@ pub(crate) fn token_similarity(x: &Token, y: &Token) -> (f32, TokenMatch) {
         edit_similarity(xb, yb)
     };
     let mut best = (edit, TokenMatch::Fuzzy);
-    if x.key == y.key && !x.key.is_empty() {
+    // A key of two consonants says less: it counts only when the words also start alike
+    // (JOHN/JUAN, EL/AL), not for YUN/JIAN, which share "YN" through J→Y.
+    let vowel = |c: Option<&u8>| matches!(c, Some(b'A' | b'E' | b'I' | b'O' | b'U'));
+    let same_start = xb.first() == yb.first() || (vowel(xb.first()) && vowel(yb.first()));
+    if x.key == y.key && (x.key.len() >= 3 || (x.key.len() == 2 && same_start)) {
         let s = if x.key.len() >= 3 { 0.9 } else { 0.85 };
-        if s > best.0 {
+        if best.0 < s {
             best = (s, TokenMatch::Phonetic);
         }
     } else if (x.abjad || y.abjad) && x.key.len() >= 2 && y.key.len() >= 2 {

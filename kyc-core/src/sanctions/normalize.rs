@@ -60,10 +60,10 @@ pub struct Token {
     /// Which letters A–Z and digits (folded onto bits 26–31) the token holds: a cheap lower
     /// bound on the edit distance between two tokens.
     pub letters: u32,
-    /// For a token transliterated from one syllabic or logographic character (Han, Hangul,
-    /// Kana): that character. Two such tokens are alike only when the characters are the same;
-    /// different characters often share a transliteration.
-    pub glyph: Option<char>,
+    /// For a token transliterated from a run of syllabic or logographic characters (Han,
+    /// Hangul, Kana) written without spaces: those characters. Two such tokens are compared on
+    /// the characters, since different characters often share a transliteration.
+    pub glyphs: Option<String>,
 }
 
 impl Token {
@@ -118,7 +118,7 @@ pub fn prepare_name(raw: &str) -> PreparedName {
     let mut tokens: Vec<Token> = words
         .into_iter()
         .map(|w| {
-            let class = match w.glyph {
+            let class = match w.glyphs {
                 Some(_) => TokenClass::Name,
                 None => classify(&w.text),
             };
@@ -129,7 +129,7 @@ pub fn prepare_name(raw: &str) -> PreparedName {
                 key,
                 class,
                 abjad: w.abjad,
-                glyph: w.glyph,
+                glyphs: w.glyphs,
             }
         })
         .collect();
@@ -164,7 +164,7 @@ const GLYPH_END: char = '\u{3}';
 struct Word {
     text: String,
     abjad: bool,
-    glyph: Option<char>,
+    glyphs: Option<String>,
 }
 
 impl Word {
@@ -172,7 +172,7 @@ impl Word {
         Self {
             text: text.into(),
             abjad: false,
-            glyph: None,
+            glyphs: None,
         }
     }
 }
@@ -188,9 +188,14 @@ fn latinize(raw: &str) -> String {
     let mut out = String::with_capacity(raw.len() + 8);
     let mut chars = raw.chars().take(MAX_NAME_CHARS).peekable();
     let mut prev_arabic = false;
+    let mut prev_syllabic = false;
     while let Some(c) = chars.next() {
         if c.is_ascii() {
             prev_arabic = false;
+            if prev_syllabic {
+                out.push(' ');
+                prev_syllabic = false;
+            }
             out.push(if c.is_ascii_control() {
                 ' '
             } else {
@@ -199,6 +204,10 @@ fn latinize(raw: &str) -> String {
             continue;
         }
         if let Some(latin) = arabic(c) {
+            if prev_syllabic {
+                out.push(' ');
+                prev_syllabic = false;
+            }
             let word_start = !prev_arabic;
             if word_start {
                 out.push(' ');
@@ -226,25 +235,28 @@ fn latinize(raw: &str) -> String {
             continue;
         }
         prev_arabic = false;
-        if let Some(s) = hangul(c) {
-            out.push(' ');
+        // A run of syllabic characters without spaces is one word ("习近平" is Xi Jinping's
+        // whole name, "近平" his given name): each character is marked so the word keeps them.
+        let syllable = hangul(c).or_else(|| {
+            is_syllabic(c)
+                .then(|| deunicode::deunicode_char(c))
+                .flatten()
+                .map(|s| s.trim().to_ascii_uppercase())
+        });
+        if let Some(s) = syllable {
+            if !prev_syllabic {
+                out.push(' ');
+            }
             out.push(GLYPH_MARK);
             out.push(c);
             out.push(GLYPH_END);
             out.push_str(&s);
-            out.push(' ');
+            prev_syllabic = true;
             continue;
         }
-        if is_syllabic(c) {
-            if let Some(s) = deunicode::deunicode_char(c) {
-                out.push(' ');
-                out.push(GLYPH_MARK);
-                out.push(c);
-                out.push(GLYPH_END);
-                out.push_str(&s.trim().to_ascii_uppercase());
-                out.push(' ');
-                continue;
-            }
+        if prev_syllabic {
+            out.push(' ');
+            prev_syllabic = false;
         }
         if let Some(s) = deunicode::deunicode_char(c) {
             // CJK ideographs come out as syllables with a trailing space: keep them apart.
@@ -306,13 +318,15 @@ fn arabic(c: char) -> Option<&'static str> {
 
 /// A Hangul syllable in Revised Romanisation, uppercase; `None` for other characters.
 fn hangul(c: char) -> Option<String> {
+    // Revised Romanisation, except where names are conventionally spelt otherwise: initial
+    // ㄱ as K (Kim, Kang), ㅓ as O and ㅡ as U (Jong, Un).
     const INITIAL: [&str; 19] = [
-        "G", "KK", "N", "D", "TT", "R", "M", "B", "PP", "S", "SS", "", "J", "JJ", "CH", "K", "T",
+        "K", "KK", "N", "D", "TT", "R", "M", "B", "PP", "S", "SS", "", "J", "JJ", "CH", "K", "T",
         "P", "H",
     ];
     const MEDIAL: [&str; 21] = [
-        "A", "AE", "YA", "YAE", "EO", "E", "YEO", "YE", "O", "WA", "WAE", "OE", "YO", "U", "WO",
-        "WE", "WI", "YU", "EU", "UI", "I",
+        "A", "AE", "YA", "YAE", "O", "E", "YO", "YE", "O", "WA", "WAE", "OE", "YO", "U", "WO",
+        "WE", "WI", "YU", "U", "UI", "I",
     ];
     const FINAL: [&str; 28] = [
         "", "K", "K", "K", "N", "N", "N", "T", "L", "K", "M", "L", "L", "L", "P", "L", "M", "P",
@@ -336,19 +350,19 @@ fn hangul(c: char) -> Option<String> {
 fn split_words(latin: &str, out: &mut Vec<Word>) {
     let mut cur = String::new();
     let mut abjad = false;
-    let mut glyph: Option<char> = None;
+    let mut glyphs: Option<String> = None;
     let mut dotted: Option<String> = None;
     let flush =
-        |cur: &mut String, abjad: &mut bool, glyph: &mut Option<char>, out: &mut Vec<Word>| {
+        |cur: &mut String, abjad: &mut bool, glyphs: &mut Option<String>, out: &mut Vec<Word>| {
             if !cur.is_empty() {
                 out.push(Word {
                     text: std::mem::take(cur),
                     abjad: *abjad,
-                    glyph: *glyph,
+                    glyphs: glyphs.take(),
                 });
             }
             *abjad = false;
-            *glyph = None;
+            *glyphs = None;
         };
     let chars: Vec<char> = latin.chars().collect();
     let mut i = 0;
@@ -358,8 +372,12 @@ fn split_words(latin: &str, out: &mut Vec<Word>) {
             'a'..='z' => cur.push(c.to_ascii_uppercase()),
             ABJAD_MARK => abjad = true,
             GLYPH_MARK => {
-                flush(&mut cur, &mut abjad, &mut glyph, out);
-                glyph = chars.get(i + 1).copied();
+                if glyphs.is_none() {
+                    flush(&mut cur, &mut abjad, &mut glyphs, out);
+                }
+                if let Some(&g) = chars.get(i + 1) {
+                    glyphs.get_or_insert_with(String::new).push(g);
+                }
                 if chars.get(i + 2) == Some(&GLYPH_END) {
                     i += 2;
                 }
@@ -382,7 +400,7 @@ fn split_words(latin: &str, out: &mut Vec<Word>) {
                     if let Some(d) = dotted.take() {
                         out.push(Word::plain(d));
                     }
-                    flush(&mut cur, &mut abjad, &mut glyph, out);
+                    flush(&mut cur, &mut abjad, &mut glyphs, out);
                 }
             }
             _ => {
@@ -391,7 +409,7 @@ fn split_words(latin: &str, out: &mut Vec<Word>) {
                     cur.clear();
                     out.push(Word::plain(d));
                 }
-                flush(&mut cur, &mut abjad, &mut glyph, out);
+                flush(&mut cur, &mut abjad, &mut glyphs, out);
             }
         }
         i += 1;
@@ -401,7 +419,7 @@ fn split_words(latin: &str, out: &mut Vec<Word>) {
         cur.clear();
         out.push(Word::plain(d));
     }
-    flush(&mut cur, &mut abjad, &mut glyph, out);
+    flush(&mut cur, &mut abjad, &mut glyphs, out);
 }
 
 /// Multi-word legal forms and their codes, longest first.
@@ -602,7 +620,7 @@ fn is_roman_numeral(w: &str) -> bool {
 }
 
 /// A phonetic key: the first letter (vowels as `A`), then the consonants with common spelling
-/// variants merged (PH→F, CK/C/Q→K, Z→S, W→V, J→Y, SCH→S, an H after a consonant dropped), doubled
+/// variants merged (PH→F, C/Q→K, X→KS, Z→S, W→V, J→Y, SCH→S, the H of a digraph dropped), doubled
 /// letters collapsed and vowels (with Y) dropped. `MOHAMMED`, `MUHAMMAD` and `MOHAMAD` share
 /// `MHMD`; `SCHULZE` and `SCHOLZ` share `SLS`. Digits are kept as they are.
 ///
@@ -620,7 +638,6 @@ pub fn phonetic_key(w: &str) -> String {
     while i < b.len() {
         let c = b.get(i).copied().unwrap_or(b' ');
         let next = b.get(i + 1).copied().unwrap_or(b' ');
-        let is_vowel = |x: u8| matches!(x, b'A' | b'E' | b'I' | b'O' | b'U' | b'Y');
         let mapped: u8 = match c {
             b'Y' if i == 0 => b'Y',
             b'A' | b'E' | b'I' | b'O' | b'U' | b'Y' => {
@@ -648,15 +665,24 @@ pub fn phonetic_key(w: &str) -> String {
             b'Z' => b'S',
             b'W' => b'V',
             b'J' => b'Y',
-            b'H' if i > 0 && !is_vowel(last) && last != b'*' => {
+            // An H that ends a digraph (KH, SH, CH, TH, DH, GH, PH, ZH) is dropped; any other
+            // H is a consonant (MOHAMED, AHMAD, and abjad spellings such as MHMD).
+            b'H' if i > 0
+                && matches!(
+                    b.get(i - 1).copied(),
+                    Some(b'K' | b'S' | b'C' | b'T' | b'D' | b'G' | b'P' | b'Z')
+                ) =>
+            {
                 i += 1;
                 continue;
             }
-            b'H' if i > 0 => {
-                i += 1;
-                continue;
+            b'X' => {
+                if last != b'K' {
+                    out.push('K');
+                }
+                last = b'K';
+                b'S'
             }
-            b'X' => b'K',
             _ => c,
         };
         if mapped != last {
@@ -682,8 +708,13 @@ mod tests {
         assert_eq!(texts("Ротенберг Аркадий"), vec!["ROTENBERG", "ARKADII"]);
         assert_eq!(texts("Ηλίας Παπαδόπουλος"), vec!["ELIAS", "PAPADOPOULOS"]);
         assert_eq!(texts("Erdoğan Müller"), vec!["ERDOGAN", "MULLER"]);
-        assert_eq!(texts("习近平"), vec!["XI", "JIN", "PING"]);
-        assert_eq!(texts("김정은"), vec!["GIM", "JEONG", "EUN"]);
+        assert_eq!(texts("习近平"), vec!["XIJINPING"]);
+        assert_eq!(texts("김정은"), vec!["KIMJONGUN"]);
+        assert_eq!(texts("明宗 怡君 李"), vec!["MINGZONG", "YIJUN", "LI"]);
+        assert_eq!(
+            prepare_name("高石").tokens[0].glyphs.as_deref(),
+            Some("高石")
+        );
         assert_eq!(
             texts("عبد الفتاح السيسي"),
             vec!["ABD", "AL", "FTAH", "AL", "SISI"]
