@@ -46,8 +46,8 @@ impl TokenClass {
     }
 }
 
-/// One normalised token.
-#[derive(Clone, Debug, PartialEq)]
+/// One normalised token. Part of a name, so `Debug` shows only its class.
+#[derive(Clone, PartialEq)]
 pub struct Token {
     /// Uppercase ASCII letters and digits.
     pub text: String,
@@ -66,6 +66,20 @@ pub struct Token {
     pub glyphs: Option<String>,
 }
 
+impl std::fmt::Debug for Token {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Token(<redacted>, {:?})", self.class)
+    }
+}
+
+impl std::fmt::Debug for PreparedName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list()
+            .entries(self.tokens.iter().map(|t| t.class))
+            .finish()
+    }
+}
+
 impl Token {
     /// The weight of this token in the name score.
     pub fn weight(&self) -> f32 {
@@ -73,8 +87,8 @@ impl Token {
     }
 }
 
-/// A name ready for matching.
-#[derive(Clone, Debug, PartialEq, Default)]
+/// A name ready for matching. `Debug` shows only the token classes.
+#[derive(Clone, PartialEq, Default)]
 pub struct PreparedName {
     /// Its tokens in order (titles included, weight 0).
     pub tokens: Vec<Token>,
@@ -743,6 +757,13 @@ mod tests {
             texts("Bowne Global Solutions II, Inc."),
             vec!["BOWNE", "GLOBAL", "SOLUTIONS", "II", "INC"]
         );
+    }
+
+    #[test]
+    fn debug_output_of_a_prepared_name_hides_it() {
+        let d = format!("{:?}", prepare_name("Secret Person LLC"));
+        assert!(!d.to_uppercase().contains("SECRET"), "{d}");
+        assert!(d.contains("LegalForm"));
     }
 
     #[test]
