@@ -6,3 +6,4 @@
 //! into here. Nothing here holds domain rules; those live in `kyc-core`.
 
 pub mod cli;
+pub mod screening;

@@ -4,6 +4,7 @@ use clap::{Parser, Subcommand};
 use kyc_core::ports::Clock;
 
 pub mod mrz;
+pub mod sanctions;
 
 /// The KYC kit's command-line tool.
 #[derive(Debug, Parser)]
@@ -20,6 +21,9 @@ pub enum Command {
     /// Machine-readable zones of travel documents (ICAO 9303).
     #[command(subcommand)]
     Mrz(mrz::MrzCommand),
+    /// Sanctions screening against OFAC, UN, EU, UK and OpenSanctions list files.
+    #[command(subcommand)]
+    Sanctions(sanctions::SanctionsCommand),
 }
 
 /// How a command that ran to the end came out; the binary turns it into the exit status
@@ -53,5 +57,6 @@ pub fn run(
 ) -> anyhow::Result<Outcome> {
     match cli.command {
         Command::Mrz(cmd) => mrz::run(cmd, clock, stdin, out),
+        Command::Sanctions(cmd) => sanctions::run(cmd, out).map(|()| Outcome::Success),
     }
 }

@@ -1,1 +1,0 @@
-//! TODO(skeleton): sanctions screening (issue 6).
