@@ -25,4 +25,5 @@ pub use store::{DocumentStore, ObjectKey, ObjectKind};
 
 // Ports defined next to their domain model, re-exported here so every port has one home.
 pub use crate::audit::AuditLog;
+pub use crate::sanctions::SanctionsScreener;
 pub use crate::token::{TokenSigner, TokenVerifier};
