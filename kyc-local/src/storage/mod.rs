@@ -35,6 +35,7 @@ pub(crate) mod fs;
 mod migrations;
 mod objects;
 mod ocr;
+mod open;
 mod retention;
 mod sessions;
 mod tasks;
@@ -45,6 +46,7 @@ pub use db::{Database, BUSY_TIMEOUT};
 pub use error::StoreError;
 pub use objects::{EncryptedFileStore, Recovered};
 pub use ocr::SqliteOcrData;
+pub use open::LocalStores;
 pub use retention::Purged;
 pub use sessions::SqliteSessionStore;
 pub use tasks::{
