@@ -31,7 +31,8 @@ use crate::storage::{Database, StoreError};
 pub struct HandlerError;
 
 /// Receives published events. Handlers run on the thread that calls
-/// [`SqliteEventPublisher::deliver_pending`]; they may publish events themselves.
+/// [`SqliteEventPublisher::deliver_pending`]; they may publish events themselves, but must not
+/// call `deliver_pending` (rounds do not overlap, so that would wait for itself).
 pub trait Subscriber: Send + Sync {
     /// Handles one event. MUST be idempotent (events can arrive more than once). A panic
     /// counts as a failure.

@@ -166,8 +166,9 @@ impl EncryptedFileStore {
         let old = match recorded {
             Ok(old) => old,
             Err(e) => {
-                if !self.is_crash(&e) {
-                    // Not recorded: the new file must not linger (recover would remove it too).
+                // Remove the new file only if the row certainly does not name it (a failed
+                // commit may still have committed); otherwise `recover` removes it later.
+                if !self.is_crash(&e) && self.file_of(&full).is_ok_and(|f| f != Some(name)) {
                     let _ = std::fs::remove_file(&path);
                 }
                 return Err(e);
@@ -175,7 +176,9 @@ impl EncryptedFileStore {
         };
         self.crash_point(Step::Recorded)?;
         if let Some(old) = old {
-            sfs::remove_if_exists(&self.dir.join(old))?;
+            // The new object is visible now, so the put has succeeded: a replaced file that
+            // cannot be removed is left for `recover`, never reported as a failed put.
+            let _ = sfs::remove_if_exists(&self.dir.join(old));
         }
         Ok(())
     }
@@ -265,16 +268,30 @@ impl EncryptedFileStore {
         Ok(names.len())
     }
 
+    /// Removes the files of rows already deleted. The objects are gone once the rows are, so
+    /// a file that cannot be removed now is left for `recover` rather than reported.
     fn remove_files(&self, names: &[String]) -> Result<(), StoreError> {
         self.crash_point(Step::Unrecorded)?;
         for name in names {
-            sfs::remove_if_exists(&self.dir.join(name))?;
+            let _ = sfs::remove_if_exists(&self.dir.join(name));
         }
         Ok(())
     }
 
+    fn file_of(&self, full_key: &str) -> Result<Option<String>, StoreError> {
+        self.db.with(|c| {
+            Ok(
+                c.prepare_cached("SELECT file_name FROM objects WHERE object_key = ?1")?
+                    .query_row([full_key], |r| r.get(0))
+                    .optional()?,
+            )
+        })
+    }
+
     /// Removes what interrupted writes and deletes left behind (see the module docs). Run it
-    /// at start-up; it is idempotent and waits for writes in progress in this process.
+    /// at start-up, and periodically if you like (files that could not be removed at the time
+    /// also wait for it); it is idempotent, waits for writes in progress in this process and
+    /// holds new ones back while it runs.
     pub fn recover(&self) -> Result<Recovered, StoreError> {
         let _exclusive = self.gate.write().unwrap_or_else(PoisonError::into_inner);
         let mut report = Recovered::default();
