@@ -709,6 +709,17 @@ mod tests {
         assert!(!dbg.contains(&hex[..16]));
     }
 
+    proptest::proptest! {
+        #[test]
+        fn hostile_ring_files_and_names_never_panic(
+            bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..300),
+            name in ".{0,60}",
+        ) {
+            let _ = parse_ring(&bytes);
+            let _ = valid_key_file_name(&name);
+        }
+    }
+
     #[test]
     fn key_file_names_are_checked() {
         assert!(valid_key_file_name(

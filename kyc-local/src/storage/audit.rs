@@ -327,6 +327,18 @@ mod tests {
         ));
     }
 
+    proptest::proptest! {
+        #[test]
+        fn hostile_stored_rows_are_integrity_failures_never_panics(
+            body in ".{0,200}",
+            sealed in proptest::option::of(proptest::collection::vec(proptest::prelude::any::<u8>(), 0..120)),
+        ) {
+            let log = log();
+            let id = VerificationId::from_random_bytes([8; 16]);
+            proptest::prop_assert!(log.decode(id, &body, sealed.as_deref()).is_err());
+        }
+    }
+
     #[test]
     fn expired_personal_parts_are_redacted_and_the_chain_still_verifies() {
         let log = SqliteAuditLog::with_personal_retention(

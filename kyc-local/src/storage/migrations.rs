@@ -125,4 +125,21 @@ mod tests {
         }
         assert_eq!(latest(), MIGRATIONS.len() as i64);
     }
+
+    /// The schema the migrations produce, as SQLite records it: a released migration must
+    /// never change, so any difference here is either a new migration or a mistake.
+    #[test]
+    fn the_migrated_schema_is_as_recorded() {
+        let db = crate::storage::Database::open_in_memory().unwrap();
+        let schema: Vec<String> = db
+            .with(|c| {
+                let mut st = c.prepare(
+                    "SELECT sql FROM sqlite_master WHERE sql IS NOT NULL ORDER BY type DESC, name",
+                )?;
+                let rows = st.query_map([], |r| r.get::<_, String>(0))?;
+                Ok(rows.collect::<Result<_, _>>()?)
+            })
+            .unwrap();
+        insta::assert_snapshot!("schema", schema.join(";\n\n"));
+    }
 }

@@ -14,6 +14,21 @@ use crate::events::SqliteEventPublisher;
 use crate::signing::LocalKeyRing;
 
 /// The local adapters of one data directory, with default retentions.
+///
+/// ```
+/// use std::sync::Arc;
+/// use kyc_core::model::{Timestamp, VerificationId};
+/// use kyc_core::ports::{fakes::FakeClock, ObjectKey};
+/// use kyc_local::storage::{DataDir, LocalStores};
+///
+/// let dir = tempfile::tempdir()?;
+/// let clock = Arc::new(FakeClock::at(Timestamp::from_secs(1_779_341_048)));
+/// let stores = LocalStores::open(&DataDir::new(dir.path()), clock)?;
+/// let key = ObjectKey::id_upload(&VerificationId::from_random_bytes([1; 16]));
+/// stores.objects.put_blocking(&key, b"jpeg bytes", "image/jpeg")?;
+/// assert_eq!(stores.objects.get_blocking(&key)?.as_deref(), Some(&b"jpeg bytes"[..]));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug)]
 pub struct LocalStores {
     /// The database they share (for [`Database::purge_expired`]).
