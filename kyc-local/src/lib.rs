@@ -10,3 +10,6 @@
 //! A missing model or package is reported with what to install and how.
 
 pub mod config;
+pub mod events;
+pub mod signing;
+pub mod storage;

@@ -1,0 +1,415 @@
+//! `SqliteTaskStore`: the tasks of the SecureTask board (the reference app that accepts
+//! verification tokens), with optimistic concurrency like the sessions.
+
+use std::fmt;
+use std::str::FromStr;
+
+use kyc_core::model::Timestamp;
+use kyc_core::ports::Version;
+use rusqlite::{params, OptionalExtension as _, Row};
+use serde::{Deserialize, Serialize};
+
+use super::crypto::random_hex;
+use super::{Database, StoreError};
+
+/// The longest task title, in characters.
+pub const MAX_TITLE_CHARS: usize = 200;
+/// The longest owner subject, in bytes.
+pub const MAX_OWNER_LEN: usize = 128;
+
+/// A task's identifier: 32 lowercase hex digits, drawn from the OS generator.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct TaskId(String);
+
+impl TaskId {
+    fn generate() -> Result<Self, StoreError> {
+        random_hex(16).map(Self)
+    }
+
+    /// Parses an identifier (from a URL path); anything but 32 lowercase hex digits is refused.
+    pub fn parse(s: &str) -> Result<Self, StoreError> {
+        let ok = s.len() == 32 && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
+        ok.then(|| Self(s.to_owned()))
+            .ok_or(StoreError::Invalid { what: "task id" })
+    }
+
+    /// The identifier as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for TaskId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl TryFrom<String> for TaskId {
+    type Error = StoreError;
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        Self::parse(&s)
+    }
+}
+
+impl From<TaskId> for String {
+    fn from(id: TaskId) -> Self {
+        id.0
+    }
+}
+
+/// Where a task stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TaskStatus {
+    /// Not started.
+    Todo,
+    /// In progress.
+    Doing,
+    /// Finished.
+    Done,
+}
+
+impl TaskStatus {
+    /// The stored and serialised name: `todo`, `doing` or `done`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Todo => "todo",
+            Self::Doing => "doing",
+            Self::Done => "done",
+        }
+    }
+}
+
+/// Why a status name was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("task status must be one of todo, doing, done")]
+pub struct UnknownStatus;
+
+impl FromStr for TaskStatus {
+    type Err = UnknownStatus;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "todo" => Ok(Self::Todo),
+            "doing" => Ok(Self::Doing),
+            "done" => Ok(Self::Done),
+            _ => Err(UnknownStatus),
+        }
+    }
+}
+
+/// One task.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Task {
+    /// Its identifier.
+    pub id: TaskId,
+    /// The subject that owns it (a verified token's `sub`).
+    pub owner: String,
+    /// Its title.
+    pub title: String,
+    /// Where it stands.
+    pub status: TaskStatus,
+    /// When it was created.
+    pub created_at: Timestamp,
+    /// When it last changed.
+    pub updated_at: Timestamp,
+    /// Its version for conditional updates: 1 at creation, one more per change.
+    #[serde(serialize_with = "version_number")]
+    pub version: Version,
+}
+
+fn version_number<S: serde::Serializer>(v: &Version, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_u64(v.0)
+}
+
+/// What an update changes (`None` keeps the current value).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TaskChange {
+    /// A new title.
+    pub title: Option<String>,
+    /// A new status.
+    pub status: Option<TaskStatus>,
+}
+
+/// Tasks in the `tasks` table. Blocking: call from a blocking thread (see [`Database`]).
+#[derive(Clone, Debug)]
+pub struct SqliteTaskStore {
+    db: Database,
+}
+
+const COLUMNS: &str = "id, owner, title, status, created_at, updated_at, version";
+
+impl SqliteTaskStore {
+    /// A store on `db`.
+    pub fn new(db: Database) -> Self {
+        Self { db }
+    }
+
+    /// Creates a `todo` task for `owner`. [`StoreError::Invalid`] for an empty or overlong
+    /// owner or title, or a title with control characters.
+    pub fn create(&self, owner: &str, title: &str, now: Timestamp) -> Result<Task, StoreError> {
+        check_owner(owner)?;
+        let title = check_title(title)?;
+        let task = Task {
+            id: TaskId::generate()?,
+            owner: owner.to_owned(),
+            title,
+            status: TaskStatus::Todo,
+            created_at: now,
+            updated_at: now,
+            version: Version(1),
+        };
+        self.db.with(|c| {
+            c.prepare_cached(&format!(
+                "INSERT INTO tasks ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1)"
+            ))?
+            .execute(params![
+                task.id.as_str(),
+                task.owner,
+                task.title,
+                task.status.as_str(),
+                now.millis(),
+                now.millis(),
+            ])?;
+            Ok(())
+        })?;
+        Ok(task)
+    }
+
+    /// The task, or `None`.
+    pub fn get(&self, id: &TaskId) -> Result<Option<Task>, StoreError> {
+        self.db.with(|c| {
+            c.prepare_cached(&format!("SELECT {COLUMNS} FROM tasks WHERE id = ?1"))?
+                .query_row([id.as_str()], row_to_task)
+                .optional()?
+                .transpose()
+        })
+    }
+
+    /// The tasks of `owner`, oldest first.
+    pub fn list_for_owner(&self, owner: &str) -> Result<Vec<Task>, StoreError> {
+        self.db.with(|c| {
+            let mut st = c.prepare_cached(&format!(
+                "SELECT {COLUMNS} FROM tasks WHERE owner = ?1 ORDER BY created_at, id"
+            ))?;
+            let rows = st.query_map([owner], row_to_task)?;
+            rows.map(|r| r?).collect()
+        })
+    }
+
+    /// Applies `change` if the stored version is still `expected`, and returns the new task.
+    /// `Ok(None)` if there is no such task; [`StoreError::Conflict`] (nothing changed) if the
+    /// task changed since `expected`.
+    pub fn update(
+        &self,
+        id: &TaskId,
+        expected: Version,
+        change: &TaskChange,
+        now: Timestamp,
+    ) -> Result<Option<Task>, StoreError> {
+        let title = change.title.as_deref().map(check_title).transpose()?;
+        let version = i64::try_from(expected.0).map_err(|_| StoreError::Conflict)?;
+        self.db.write(|tx| {
+            let updated = tx
+                .prepare_cached(
+                    "UPDATE tasks SET title = COALESCE(?3, title), status = COALESCE(?4, status),
+                       updated_at = ?5, version = version + 1
+                     WHERE id = ?1 AND version = ?2",
+                )?
+                .execute(params![
+                    id.as_str(),
+                    version,
+                    title,
+                    change.status.map(TaskStatus::as_str),
+                    now.millis(),
+                ])?;
+            let task = tx
+                .prepare_cached(&format!("SELECT {COLUMNS} FROM tasks WHERE id = ?1"))?
+                .query_row([id.as_str()], row_to_task)
+                .optional()?
+                .transpose()?;
+            match (updated, task) {
+                (1, Some(t)) => Ok(Some(t)),
+                (_, None) => Ok(None),
+                (_, Some(_)) => Err(StoreError::Conflict),
+            }
+        })
+    }
+
+    /// Deletes the task if its version is still `expected`; returns whether it was deleted.
+    /// `Ok(false)` if there is no such task, [`StoreError::Conflict`] if it changed.
+    pub fn delete(&self, id: &TaskId, expected: Version) -> Result<bool, StoreError> {
+        let version = i64::try_from(expected.0).map_err(|_| StoreError::Conflict)?;
+        self.db.write(|tx| {
+            let deleted = tx
+                .prepare_cached("DELETE FROM tasks WHERE id = ?1 AND version = ?2")?
+                .execute(params![id.as_str(), version])?;
+            if deleted == 1 {
+                return Ok(true);
+            }
+            let exists = tx
+                .prepare_cached("SELECT 1 FROM tasks WHERE id = ?1")?
+                .exists([id.as_str()])?;
+            if exists {
+                Err(StoreError::Conflict)
+            } else {
+                Ok(false)
+            }
+        })
+    }
+}
+
+fn check_owner(owner: &str) -> Result<(), StoreError> {
+    let ok = !owner.is_empty()
+        && owner.len() <= MAX_OWNER_LEN
+        && owner.bytes().all(|b| b.is_ascii_graphic());
+    ok.then_some(())
+        .ok_or(StoreError::Invalid { what: "task owner" })
+}
+
+fn check_title(title: &str) -> Result<String, StoreError> {
+    let t = title.trim();
+    let ok =
+        !t.is_empty() && t.chars().count() <= MAX_TITLE_CHARS && !t.chars().any(char::is_control);
+    ok.then(|| t.to_owned())
+        .ok_or(StoreError::Invalid { what: "task title" })
+}
+
+fn row_to_task(r: &Row<'_>) -> rusqlite::Result<Result<Task, StoreError>> {
+    let id: String = r.get(0)?;
+    let status: String = r.get(3)?;
+    let version: i64 = r.get(6)?;
+    let owner: String = r.get(1)?;
+    let title: String = r.get(2)?;
+    let (created, updated): (i64, i64) = (r.get(4)?, r.get(5)?);
+    Ok((|| {
+        Ok(Task {
+            id: TaskId::parse(&id).map_err(|_| StoreError::Integrity)?,
+            owner,
+            title,
+            status: status.parse().map_err(|_| StoreError::Integrity)?,
+            created_at: Timestamp::from_millis(created),
+            updated_at: Timestamp::from_millis(updated),
+            version: Version(u64::try_from(version).map_err(|_| StoreError::Integrity)?),
+        })
+    })())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    const T0: Timestamp = Timestamp::from_secs(1_779_341_048);
+
+    fn store() -> SqliteTaskStore {
+        SqliteTaskStore::new(Database::open_in_memory().unwrap())
+    }
+
+    #[test]
+    fn a_created_task_reads_back_and_lists_under_its_owner_only() {
+        let s = store();
+        let a = s.create("alice", "  write the report ", T0).unwrap();
+        let b = s.create("alice", "review", T0.plus_millis(1)).unwrap();
+        s.create("bob", "other", T0).unwrap();
+        assert_eq!(a.title, "write the report");
+        assert_eq!((a.status, a.version), (TaskStatus::Todo, Version(1)));
+        assert_eq!(s.get(&a.id).unwrap(), Some(a.clone()));
+        assert_eq!(s.list_for_owner("alice").unwrap(), vec![a, b]);
+        assert!(s.list_for_owner("carol").unwrap().is_empty());
+    }
+
+    #[test]
+    fn an_update_from_a_stale_version_is_a_conflict_and_changes_nothing() {
+        let s = store();
+        let t = s.create("alice", "task", T0).unwrap();
+        let done = TaskChange {
+            status: Some(TaskStatus::Done),
+            ..TaskChange::default()
+        };
+        let t2 = s
+            .update(&t.id, Version(1), &done, T0.plus_millis(5))
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (t2.status, t2.version, t2.title.as_str()),
+            (TaskStatus::Done, Version(2), "task")
+        );
+        assert_eq!(t2.updated_at, T0.plus_millis(5));
+        let rename = TaskChange {
+            title: Some("renamed".into()),
+            ..TaskChange::default()
+        };
+        assert!(matches!(
+            s.update(&t.id, Version(1), &rename, T0),
+            Err(StoreError::Conflict)
+        ));
+        assert_eq!(s.get(&t.id).unwrap(), Some(t2));
+    }
+
+    #[test]
+    fn missing_tasks_update_and_delete_to_nothing_and_stale_deletes_conflict() {
+        let s = store();
+        let ghost = TaskId::parse(&"0".repeat(32)).unwrap();
+        assert_eq!(
+            s.update(&ghost, Version(1), &TaskChange::default(), T0)
+                .unwrap(),
+            None
+        );
+        assert!(!s.delete(&ghost, Version(1)).unwrap());
+        let t = s.create("alice", "task", T0).unwrap();
+        assert!(matches!(
+            s.delete(&t.id, Version(2)),
+            Err(StoreError::Conflict)
+        ));
+        assert!(s.delete(&t.id, Version(1)).unwrap());
+        assert_eq!(s.get(&t.id).unwrap(), None);
+    }
+
+    #[test]
+    fn bad_titles_and_owners_are_refused() {
+        let s = store();
+        for title in ["", "   ", "a\u{0}b", &"x".repeat(MAX_TITLE_CHARS + 1)] {
+            assert!(matches!(
+                s.create("alice", title, T0),
+                Err(StoreError::Invalid { .. })
+            ));
+        }
+        for owner in ["", "a b", &"o".repeat(MAX_OWNER_LEN + 1)] {
+            assert!(matches!(
+                s.create(owner, "t", T0),
+                Err(StoreError::Invalid { .. })
+            ));
+        }
+        assert!(s.create("alice", &"é".repeat(MAX_TITLE_CHARS), T0).is_ok());
+    }
+
+    #[test]
+    fn statuses_round_trip_and_unknown_names_list_the_allowed_ones() {
+        for st in [TaskStatus::Todo, TaskStatus::Doing, TaskStatus::Done] {
+            assert_eq!(st.as_str().parse::<TaskStatus>(), Ok(st));
+        }
+        let e = "finished".parse::<TaskStatus>().unwrap_err().to_string();
+        assert!(e.contains("todo, doing, done"));
+    }
+
+    proptest! {
+        #[test]
+        fn task_id_parsing_never_panics_and_accepts_only_its_own_shape(s in ".{0,40}") {
+            if let Ok(id) = TaskId::parse(&s) {
+                prop_assert_eq!(id.as_str(), s.as_str());
+                prop_assert_eq!(s.len(), 32);
+            }
+        }
+
+        #[test]
+        fn any_title_is_stored_as_given_or_refused(title in ".{0,250}") {
+            let s = store();
+            if let Ok(t) = s.create("alice", &title, T0) {
+                prop_assert_eq!(s.get(&t.id).unwrap().unwrap().title, title.trim());
+            }
+        }
+    }
+}
