@@ -10,3 +10,4 @@
 //! A missing model or package is reported with what to install and how.
 
 pub mod config;
+pub mod face;
