@@ -18,10 +18,12 @@
 //! - **pitch**: the vertical ratio `r = v / E` (with `E` corrected for the yaw's foreshortening)
 //!   is `H·cos p − NOSE_DEPTH·sin p` for a head pitched up by `p`, where `H` =
 //!   [`FRONTAL_NOSE_DROP`] is the ratio of a frontal face (0.74–0.75 measured on the frontal
-//!   test portraits). That curve has its maximum at `p ≈ −25°` (it cannot tell a strong
-//!   downward look from a milder one), so the engine uses its first-order inversion made
-//!   monotone: `p = atan((H − r) / NOSE_DEPTH)`. Looking up shortens the eyes-to-nose distance:
-//!   pitch > 0.
+//!   test portraits). Looking up shortens the eyes-to-nose distance: pitch > 0. For `r ≤ H`
+//!   (looking up) the engine inverts that curve exactly: `p = acos(r / R) − atan2(NOSE_DEPTH, H)`
+//!   with `R = √(H² + NOSE_DEPTH²)`. Looking down, the curve peaks at `p ≈ −25°` and cannot tell
+//!   a strong downward look from a milder one, so for `r > H` the engine uses the first-order
+//!   inversion `p = atan((H − r) / NOSE_DEPTH)`, which has the same slope at 0 and keeps the
+//!   estimate monotone.
 //!
 //! This is the sign convention of [`kyc_core::liveness::HeadPose`]. Accuracy: the constants are
 //! population averages, so expect ±10° on yaw and pitch within ±30° (worse beyond, and pitch
@@ -107,7 +109,12 @@ pub fn head_pose(p: &FivePoints) -> Option<(f32, f32, f32)> {
     let yaw = ((u / e) / NOSE_DEPTH).atan();
     // Undo the foreshortening of the eye distance by the yaw before reading the pitch.
     let ratio = (v / e) * yaw.cos();
-    let pitch = ((FRONTAL_NOSE_DROP - ratio) / NOSE_DEPTH).atan();
+    let pitch = if ratio <= FRONTAL_NOSE_DROP {
+        let radius = FRONTAL_NOSE_DROP.hypot(NOSE_DEPTH);
+        (ratio / radius).clamp(-1.0, 1.0).acos() - NOSE_DEPTH.atan2(FRONTAL_NOSE_DROP)
+    } else {
+        ((FRONTAL_NOSE_DROP - ratio) / NOSE_DEPTH).atan()
+    };
     let deg = |a: f32| a.to_degrees().clamp(-180.0, 180.0);
     Some((deg(yaw), deg(pitch), deg(roll)))
 }
@@ -199,13 +206,13 @@ mod tests {
     #[test]
     fn a_shorter_nose_drop_is_looking_up() {
         let mut p = frontal();
-        p.nose.1 -= 15.0;
+        p.nose.1 -= 15.0; // r = 0.60
         let (_, up, _) = head_pose(&p).unwrap();
         p.nose.1 += 30.0;
         let (_, down, _) = head_pose(&p).unwrap();
-        // atan(±0.15 / 0.35) ≈ ±23.2°
+        // Up: acos(0.60 / 0.8276) − atan2(0.35, 0.75) ≈ 18.5°; down: atan(−0.15 / 0.35) ≈ −23.2°.
         assert!(
-            (up - 23.2).abs() < 0.1 && (down + 23.2).abs() < 0.1,
+            (up - 18.5).abs() < 0.2 && (down + 23.2).abs() < 0.1,
             "{up} {down}"
         );
         p.nose.1 += 30.0;
@@ -291,6 +298,17 @@ mod tests {
                     prop_assert!(a.is_finite() && (-180.0..=180.0).contains(&a));
                 }
             }
+        }
+
+        #[test]
+        fn pitch_decreases_as_the_nose_drops(a in 0.0f32..2.0, b in 0.0f32..2.0) {
+            let (lo, hi) = if a <= b { (a, b) } else { (b, a) };
+            let pitch = |r: f32| {
+                let mut p = frontal();
+                p.nose.1 = 100.0 + 100.0 * r;
+                head_pose(&p).unwrap().1
+            };
+            prop_assert!(pitch(lo) >= pitch(hi), "{lo} {hi}");
         }
 
         #[test]
