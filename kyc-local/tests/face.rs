@@ -397,6 +397,46 @@ fn a_sideways_phone_photo_is_turned_upright_by_its_exif_orientation() {
     );
 }
 
+/// `img` rotated clockwise (on screen) by `degrees` about its centre, nearest neighbour, grey
+/// outside.
+fn rotate_clockwise(img: &RgbImage, degrees: f32) -> RgbImage {
+    let (w, h) = img.dimensions();
+    let (cx, cy) = (w as f32 / 2.0, h as f32 / 2.0);
+    let (s, c) = degrees.to_radians().sin_cos();
+    RgbImage::from_fn(w, h, |x, y| {
+        let (dx, dy) = (x as f32 - cx, y as f32 - cy);
+        // Inverse rotation: where this output pixel comes from.
+        let (sx, sy) = (cx + dx * c + dy * s, cy - dx * s + dy * c);
+        if sx >= 0.0 && sy >= 0.0 && (sx as u32) < w && (sy as u32) < h {
+            *img.get_pixel(sx as u32, sy as u32)
+        } else {
+            image::Rgb([128, 128, 128])
+        }
+    })
+}
+
+#[test]
+fn a_tilted_face_that_hog_misses_is_found_by_the_cnn_with_positive_roll() {
+    // HOG's frontal detector misses faces tilted this far; the CNN fallback finds them. A
+    // clockwise tilt on screen is the head leaning towards the person's own left shoulder.
+    let tilted = rotate_clockwise(&rgb("obama.jpg"), 55.0);
+    let i = inspect(&png(&tilted));
+    let roll = i.analysis.observation.as_ref().map(|o| o.pose.roll());
+    println!(
+        "obama.jpg tilted 55° clockwise: {:?}, roll {roll:?}",
+        i.detector
+    );
+    assert_eq!(i.detector, Some(kyc_local::face::Detector::Cnn));
+    assert_eq!(i.analysis.quality.face_count, 1);
+    let roll = roll.unwrap();
+    assert!((roll - 55.0).abs() < 8.0, "{roll}");
+    // And it is still Obama.
+    let upright = face("obama.jpg", &photo("obama.jpg"));
+    let (d, s) = compare_analyses(&upright.analysis, &i.analysis).unwrap();
+    println!("upright / tilted: distance {d:.3}, similarity {s}");
+    assert!(s.meets(threshold()));
+}
+
 fn png_header(width: u32, height: u32) -> Vec<u8> {
     let mut ihdr = b"IHDR".to_vec();
     ihdr.extend_from_slice(&width.to_be_bytes());
