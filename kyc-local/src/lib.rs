@@ -11,5 +11,6 @@
 
 pub mod config;
 pub mod events;
+pub mod face;
 pub mod signing;
 pub mod storage;

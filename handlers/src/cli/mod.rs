@@ -3,6 +3,7 @@
 use clap::{Parser, Subcommand};
 use kyc_core::ports::Clock;
 
+pub mod face;
 pub mod mrz;
 pub mod sanctions;
 
@@ -24,6 +25,9 @@ pub enum Command {
     /// Sanctions screening against OFAC, UN, EU, UK and OpenSanctions list files.
     #[command(subcommand)]
     Sanctions(sanctions::SanctionsCommand),
+    /// Faces: compare two photos with the local face engine.
+    #[command(subcommand)]
+    Face(face::FaceCommand),
 }
 
 /// How a command that ran to the end came out; the binary turns it into the exit status
@@ -58,5 +62,6 @@ pub fn run(
     match cli.command {
         Command::Mrz(cmd) => mrz::run(cmd, clock, stdin, out),
         Command::Sanctions(cmd) => sanctions::run(cmd, out).map(|()| Outcome::Success),
+        Command::Face(cmd) => face::run(cmd, out),
     }
 }
