@@ -8,6 +8,9 @@
 //! - `core-purity`: proves `kyc-core` does not depend on any I/O crate (`cargo tree`).
 //! - `bench`: runs the benchmarks in release mode and prints their figures.
 
+mod codegen;
+
+use std::path::PathBuf;
 use std::process::Command;
 
 use anyhow::{bail, Context, Result};
@@ -36,11 +39,18 @@ fn main() -> Result<()> {
         Some("ci") => ci(),
         Some("core-purity") => core_purity(),
         Some("bench") => bench(&args[1..]),
+        Some("codegen") => codegen::run(&root(), args.iter().any(|a| a == "--check")),
         _ => {
             eprintln!("usage: cargo xtask <ci|core-purity|bench [NAME]>");
             bail!("unknown or missing task")
         }
     }
+}
+
+/// The workspace root (xtask lives one level below it).
+fn root() -> PathBuf {
+    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    manifest.parent().map(PathBuf::from).unwrap_or(manifest)
 }
 
 fn cargo() -> Command {

@@ -1,0 +1,2 @@
+//! Benchmark: synthesising the three environments.
+fn main() {}

@@ -1,0 +1,2 @@
+//! The `stackgen` command line: synth, diff and deploy of the KYC kit's stacks.
+fn main() {}
