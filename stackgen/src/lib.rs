@@ -5,3 +5,5 @@
 
 pub mod model;
 pub mod resources;
+pub mod stack;
+pub mod synth;

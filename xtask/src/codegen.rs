@@ -399,10 +399,11 @@ impl<'a> Resource<'a> {
                     .iter()
                     .filter_map(|v| v.as_str().map(str::to_string))
                     .collect();
+                let base = pascal_keep(hint);
                 let existing = self
                     .enums
                     .iter()
-                    .find(|e| e.values == values)
+                    .find(|e| e.values == values && e.name == base)
                     .map(|e| e.name.clone());
                 let name = match existing {
                     Some(n) => n,
@@ -849,7 +850,17 @@ impl<'a> Resource<'a> {
                 f.ty.constraint
                     .clone()
                     .unwrap_or_else(|| "&Constraint::NONE".into());
-            let _ = writeln!(out, "        v.check({:?}, &self.{}, {c});", f.prop, f.name);
+            if !f.required && matches!(f.ty.kind, Kind::List(_) | Kind::Map(_)) {
+                // An empty optional list is left out of the template: its bounds do not apply.
+                let _ = writeln!(
+                    out,
+                    "        if !self.{n}.is_empty() {{ v.check({p:?}, &self.{n}, {c}); }}",
+                    n = f.name,
+                    p = f.prop
+                );
+            } else {
+                let _ = writeln!(out, "        v.check({:?}, &self.{}, {c});", f.prop, f.name);
+            }
         }
         if sorted.is_empty() {
             out.push_str("        let _ = v;\n");

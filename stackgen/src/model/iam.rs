@@ -69,7 +69,7 @@ pub enum Effect {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Principal {
     /// An AWS service, e.g. `lambda.amazonaws.com`.
-    Service(String),
+    Service(Str),
     /// An account, role or user ARN.
     Aws(Str),
     /// Every principal (`"*"`): only in deny statements.
@@ -79,12 +79,12 @@ pub enum Principal {
 impl Principal {
     /// An AWS service principal.
     pub fn service(name: &str) -> Self {
-        Principal::Service(name.to_string())
+        Principal::Service(Str::from(name))
     }
 
     fn to_node(&self) -> Node {
         match self {
-            Principal::Service(s) => Node::map([("Service", Node::str(s.clone()))]),
+            Principal::Service(s) => Node::map([("Service", s.to_node())]),
             Principal::Aws(a) => Node::map([("AWS", a.to_node())]),
             Principal::Everyone => Node::str("*"),
         }

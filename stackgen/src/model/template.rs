@@ -155,6 +155,12 @@ impl Attributes {
         self
     }
 
+    /// `DependsOn` a resource named by its logical id (checked when the template is finished).
+    pub fn depends_on_id(mut self, id: &str) -> Self {
+        self.depends_on.insert(id.to_string());
+        self
+    }
+
     /// Creates the resource only when `condition` holds.
     pub fn condition(mut self, condition: &ConditionHandle) -> Self {
         self.condition = Some(condition.0.clone());

@@ -161,8 +161,12 @@ impl Check for ApiKey {
             &Constraint::NONE,
         );
         v.check("Name", &self.name, &Constraint::NONE);
-        v.check("StageKeys", &self.stage_keys, &Constraint::NONE);
-        v.check("Tags", &self.tags, &Constraint::NONE);
+        if !self.stage_keys.is_empty() {
+            v.check("StageKeys", &self.stage_keys, &Constraint::NONE);
+        }
+        if !self.tags.is_empty() {
+            v.check("Tags", &self.tags, &Constraint::NONE);
+        }
         v.check("Value", &self.value, &Constraint::NONE);
     }
 }
@@ -415,7 +419,9 @@ impl Check for Authorizer {
             &Constraint::NONE,
         );
         v.check("Name", &self.name, &Constraint::NONE);
-        v.check("ProviderARNs", &self.provider_ar_ns, &Constraint::NONE);
+        if !self.provider_ar_ns.is_empty() {
+            v.check("ProviderARNs", &self.provider_ar_ns, &Constraint::NONE);
+        }
         v.check("RestApiId", &self.rest_api_id, &Constraint::NONE);
         v.check("Type", &self.type_, &Constraint::NONE);
     }
@@ -595,11 +601,13 @@ pub mod deployment {
     impl Check for DeploymentCanarySettings {
         fn check(&self, _: &Constraint, v: &mut Validator) {
             v.check("PercentTraffic", &self.percent_traffic, &Constraint::NONE);
-            v.check(
-                "StageVariableOverrides",
-                &self.stage_variable_overrides,
-                &Constraint::NONE,
-            );
+            if !self.stage_variable_overrides.is_empty() {
+                v.check(
+                    "StageVariableOverrides",
+                    &self.stage_variable_overrides,
+                    &Constraint::NONE,
+                );
+            }
             v.check("UseStageCache", &self.use_stage_cache, &Constraint::NONE);
         }
     }
@@ -821,9 +829,13 @@ pub mod deployment {
                 &Constraint::NONE,
             );
             v.check("LoggingLevel", &self.logging_level, &Constraint::NONE);
-            v.check("MethodSettings", &self.method_settings, &Constraint::NONE);
+            if !self.method_settings.is_empty() {
+                v.check("MethodSettings", &self.method_settings, &Constraint::NONE);
+            }
             v.check("MetricsEnabled", &self.metrics_enabled, &Constraint::NONE);
-            v.check("Tags", &self.tags, &Constraint::NONE);
+            if !self.tags.is_empty() {
+                v.check("Tags", &self.tags, &Constraint::NONE);
+            }
             v.check(
                 "ThrottlingBurstLimit",
                 &self.throttling_burst_limit,
@@ -835,7 +847,9 @@ pub mod deployment {
                 &Constraint::NONE,
             );
             v.check("TracingEnabled", &self.tracing_enabled, &Constraint::NONE);
-            v.check("Variables", &self.variables, &Constraint::NONE);
+            if !self.variables.is_empty() {
+                v.check("Variables", &self.variables, &Constraint::NONE);
+            }
         }
     }
 
@@ -934,11 +948,13 @@ pub mod deployment {
     impl Check for CanarySetting {
         fn check(&self, _: &Constraint, v: &mut Validator) {
             v.check("PercentTraffic", &self.percent_traffic, &Constraint::NONE);
-            v.check(
-                "StageVariableOverrides",
-                &self.stage_variable_overrides,
-                &Constraint::NONE,
-            );
+            if !self.stage_variable_overrides.is_empty() {
+                v.check(
+                    "StageVariableOverrides",
+                    &self.stage_variable_overrides,
+                    &Constraint::NONE,
+                );
+            }
             v.check("UseStageCache", &self.use_stage_cache, &Constraint::NONE);
         }
     }
@@ -1242,11 +1258,13 @@ impl ToNode for Method {
 impl Check for Method {
     fn check(&self, _: &Constraint, v: &mut Validator) {
         v.check("ApiKeyRequired", &self.api_key_required, &Constraint::NONE);
-        v.check(
-            "AuthorizationScopes",
-            &self.authorization_scopes,
-            &Constraint::NONE,
-        );
+        if !self.authorization_scopes.is_empty() {
+            v.check(
+                "AuthorizationScopes",
+                &self.authorization_scopes,
+                &Constraint::NONE,
+            );
+        }
         v.check(
             "AuthorizationType",
             &self.authorization_type,
@@ -1255,14 +1273,20 @@ impl Check for Method {
         v.check("AuthorizerId", &self.authorizer_id, &Constraint::NONE);
         v.check("HttpMethod", &self.http_method, &Constraint::NONE);
         v.check("Integration", &self.integration, &Constraint::NONE);
-        v.check("MethodResponses", &self.method_responses, &Constraint::NONE);
+        if !self.method_responses.is_empty() {
+            v.check("MethodResponses", &self.method_responses, &Constraint::NONE);
+        }
         v.check("OperationName", &self.operation_name, &Constraint::NONE);
-        v.check("RequestModels", &self.request_models, &Constraint::NONE);
-        v.check(
-            "RequestParameters",
-            &self.request_parameters,
-            &Constraint::NONE,
-        );
+        if !self.request_models.is_empty() {
+            v.check("RequestModels", &self.request_models, &Constraint::NONE);
+        }
+        if !self.request_parameters.is_empty() {
+            v.check(
+                "RequestParameters",
+                &self.request_parameters,
+                &Constraint::NONE,
+            );
+        }
         v.check(
             "RequestValidatorId",
             &self.request_validator_id,
@@ -1459,11 +1483,13 @@ pub mod method {
 
     impl Check for Integration {
         fn check(&self, _: &Constraint, v: &mut Validator) {
-            v.check(
-                "CacheKeyParameters",
-                &self.cache_key_parameters,
-                &Constraint::NONE,
-            );
+            if !self.cache_key_parameters.is_empty() {
+                v.check(
+                    "CacheKeyParameters",
+                    &self.cache_key_parameters,
+                    &Constraint::NONE,
+                );
+            }
             v.check("CacheNamespace", &self.cache_namespace, &Constraint::NONE);
             v.check("ConnectionId", &self.connection_id, &Constraint::NONE);
             v.check("ConnectionType", &self.connection_type, &Constraint::NONE);
@@ -1474,11 +1500,13 @@ pub mod method {
                 &self.integration_http_method,
                 &Constraint::NONE,
             );
-            v.check(
-                "IntegrationResponses",
-                &self.integration_responses,
-                &Constraint::NONE,
-            );
+            if !self.integration_responses.is_empty() {
+                v.check(
+                    "IntegrationResponses",
+                    &self.integration_responses,
+                    &Constraint::NONE,
+                );
+            }
             v.check(
                 "IntegrationTarget",
                 &self.integration_target,
@@ -1489,16 +1517,20 @@ pub mod method {
                 &self.passthrough_behavior,
                 &Constraint::NONE,
             );
-            v.check(
-                "RequestParameters",
-                &self.request_parameters,
-                &Constraint::NONE,
-            );
-            v.check(
-                "RequestTemplates",
-                &self.request_templates,
-                &Constraint::NONE,
-            );
+            if !self.request_parameters.is_empty() {
+                v.check(
+                    "RequestParameters",
+                    &self.request_parameters,
+                    &Constraint::NONE,
+                );
+            }
+            if !self.request_templates.is_empty() {
+                v.check(
+                    "RequestTemplates",
+                    &self.request_templates,
+                    &Constraint::NONE,
+                );
+            }
             v.check(
                 "ResponseTransferMode",
                 &self.response_transfer_mode,
@@ -1586,16 +1618,20 @@ pub mod method {
     impl Check for IntegrationResponse {
         fn check(&self, _: &Constraint, v: &mut Validator) {
             v.check("ContentHandling", &self.content_handling, &Constraint::NONE);
-            v.check(
-                "ResponseParameters",
-                &self.response_parameters,
-                &Constraint::NONE,
-            );
-            v.check(
-                "ResponseTemplates",
-                &self.response_templates,
-                &Constraint::NONE,
-            );
+            if !self.response_parameters.is_empty() {
+                v.check(
+                    "ResponseParameters",
+                    &self.response_parameters,
+                    &Constraint::NONE,
+                );
+            }
+            if !self.response_templates.is_empty() {
+                v.check(
+                    "ResponseTemplates",
+                    &self.response_templates,
+                    &Constraint::NONE,
+                );
+            }
             v.check(
                 "SelectionPattern",
                 &self.selection_pattern,
@@ -1655,12 +1691,16 @@ pub mod method {
 
     impl Check for MethodResponse {
         fn check(&self, _: &Constraint, v: &mut Validator) {
-            v.check("ResponseModels", &self.response_models, &Constraint::NONE);
-            v.check(
-                "ResponseParameters",
-                &self.response_parameters,
-                &Constraint::NONE,
-            );
+            if !self.response_models.is_empty() {
+                v.check("ResponseModels", &self.response_models, &Constraint::NONE);
+            }
+            if !self.response_parameters.is_empty() {
+                v.check(
+                    "ResponseParameters",
+                    &self.response_parameters,
+                    &Constraint::NONE,
+                );
+            }
             v.check("StatusCode", &self.status_code, &Constraint::NONE);
         }
     }
@@ -2091,11 +2131,13 @@ impl Check for RestApi {
             &self.api_key_source_type,
             &Constraint::NONE,
         );
-        v.check(
-            "BinaryMediaTypes",
-            &self.binary_media_types,
-            &Constraint::NONE,
-        );
+        if !self.binary_media_types.is_empty() {
+            v.check(
+                "BinaryMediaTypes",
+                &self.binary_media_types,
+                &Constraint::NONE,
+            );
+        }
         v.check("Body", &self.body, &Constraint::NONE);
         v.check("BodyS3Location", &self.body_s3_location, &Constraint::NONE);
         v.check("CloneFrom", &self.clone_from, &Constraint::NONE);
@@ -2126,7 +2168,9 @@ impl Check for RestApi {
         v.check("Parameters", &self.parameters, &Constraint::NONE);
         v.check("Policy", &self.policy, &Constraint::NONE);
         v.check("SecurityPolicy", &self.security_policy, &Constraint::NONE);
-        v.check("Tags", &self.tags, &Constraint::NONE);
+        if !self.tags.is_empty() {
+            v.check("Tags", &self.tags, &Constraint::NONE);
+        }
     }
 }
 
@@ -2259,8 +2303,12 @@ pub mod rest_api {
     impl Check for EndpointConfiguration {
         fn check(&self, _: &Constraint, v: &mut Validator) {
             v.check("IpAddressType", &self.ip_address_type, &Constraint::NONE);
-            v.check("Types", &self.types, &Constraint::NONE);
-            v.check("VpcEndpointIds", &self.vpc_endpoint_ids, &Constraint::NONE);
+            if !self.types.is_empty() {
+                v.check("Types", &self.types, &Constraint::NONE);
+            }
+            if !self.vpc_endpoint_ids.is_empty() {
+                v.check("VpcEndpointIds", &self.vpc_endpoint_ids, &Constraint::NONE);
+            }
         }
     }
 
@@ -2471,12 +2519,18 @@ impl Check for Stage {
             &self.documentation_version,
             &Constraint::NONE,
         );
-        v.check("MethodSettings", &self.method_settings, &Constraint::NONE);
+        if !self.method_settings.is_empty() {
+            v.check("MethodSettings", &self.method_settings, &Constraint::NONE);
+        }
         v.check("RestApiId", &self.rest_api_id, &Constraint::NONE);
         v.check("StageName", &self.stage_name, &Constraint::NONE);
-        v.check("Tags", &self.tags, &Constraint::NONE);
+        if !self.tags.is_empty() {
+            v.check("Tags", &self.tags, &Constraint::NONE);
+        }
         v.check("TracingEnabled", &self.tracing_enabled, &Constraint::NONE);
-        v.check("Variables", &self.variables, &Constraint::NONE);
+        if !self.variables.is_empty() {
+            v.check("Variables", &self.variables, &Constraint::NONE);
+        }
     }
 }
 
@@ -2604,11 +2658,13 @@ pub mod stage {
                     ..Constraint::NONE
                 },
             );
-            v.check(
-                "StageVariableOverrides",
-                &self.stage_variable_overrides,
-                &Constraint::NONE,
-            );
+            if !self.stage_variable_overrides.is_empty() {
+                v.check(
+                    "StageVariableOverrides",
+                    &self.stage_variable_overrides,
+                    &Constraint::NONE,
+                );
+            }
             v.check("UseStageCache", &self.use_stage_cache, &Constraint::NONE);
         }
     }
@@ -2880,10 +2936,14 @@ impl ToNode for UsagePlan {
 
 impl Check for UsagePlan {
     fn check(&self, _: &Constraint, v: &mut Validator) {
-        v.check("ApiStages", &self.api_stages, &Constraint::NONE);
+        if !self.api_stages.is_empty() {
+            v.check("ApiStages", &self.api_stages, &Constraint::NONE);
+        }
         v.check("Description", &self.description, &Constraint::NONE);
         v.check("Quota", &self.quota, &Constraint::NONE);
-        v.check("Tags", &self.tags, &Constraint::NONE);
+        if !self.tags.is_empty() {
+            v.check("Tags", &self.tags, &Constraint::NONE);
+        }
         v.check("Throttle", &self.throttle, &Constraint::NONE);
         v.check("UsagePlanName", &self.usage_plan_name, &Constraint::NONE);
     }

@@ -226,7 +226,9 @@ impl Check for Api {
             &self.route_selection_expression,
             &Constraint::NONE,
         );
-        v.check("Tags", &self.tags, &Constraint::NONE);
+        if !self.tags.is_empty() {
+            v.check("Tags", &self.tags, &Constraint::NONE);
+        }
         v.check("Target", &self.target, &Constraint::NONE);
         v.check("Version", &self.version, &Constraint::NONE);
     }
@@ -389,10 +391,18 @@ pub mod api {
                 &self.allow_credentials,
                 &Constraint::NONE,
             );
-            v.check("AllowHeaders", &self.allow_headers, &Constraint::NONE);
-            v.check("AllowMethods", &self.allow_methods, &Constraint::NONE);
-            v.check("AllowOrigins", &self.allow_origins, &Constraint::NONE);
-            v.check("ExposeHeaders", &self.expose_headers, &Constraint::NONE);
+            if !self.allow_headers.is_empty() {
+                v.check("AllowHeaders", &self.allow_headers, &Constraint::NONE);
+            }
+            if !self.allow_methods.is_empty() {
+                v.check("AllowMethods", &self.allow_methods, &Constraint::NONE);
+            }
+            if !self.allow_origins.is_empty() {
+                v.check("AllowOrigins", &self.allow_origins, &Constraint::NONE);
+            }
+            if !self.expose_headers.is_empty() {
+                v.check("ExposeHeaders", &self.expose_headers, &Constraint::NONE);
+            }
             v.check("MaxAge", &self.max_age, &Constraint::NONE);
         }
     }
@@ -551,7 +561,9 @@ impl Check for Authorizer {
             &self.enable_simple_responses,
             &Constraint::NONE,
         );
-        v.check("IdentitySource", &self.identity_source, &Constraint::NONE);
+        if !self.identity_source.is_empty() {
+            v.check("IdentitySource", &self.identity_source, &Constraint::NONE);
+        }
         v.check(
             "IdentityValidationExpression",
             &self.identity_validation_expression,
@@ -622,7 +634,9 @@ pub mod authorizer {
 
     impl Check for JWTConfiguration {
         fn check(&self, _: &Constraint, v: &mut Validator) {
-            v.check("Audience", &self.audience, &Constraint::NONE);
+            if !self.audience.is_empty() {
+                v.check("Audience", &self.audience, &Constraint::NONE);
+            }
             v.check("Issuer", &self.issuer, &Constraint::NONE);
         }
     }
@@ -922,16 +936,20 @@ impl Check for Integration {
             &self.payload_format_version,
             &Constraint::NONE,
         );
-        v.check(
-            "RequestParameters",
-            &self.request_parameters,
-            &Constraint::NONE,
-        );
-        v.check(
-            "RequestTemplates",
-            &self.request_templates,
-            &Constraint::NONE,
-        );
+        if !self.request_parameters.is_empty() {
+            v.check(
+                "RequestParameters",
+                &self.request_parameters,
+                &Constraint::NONE,
+            );
+        }
+        if !self.request_templates.is_empty() {
+            v.check(
+                "RequestTemplates",
+                &self.request_templates,
+                &Constraint::NONE,
+            );
+        }
         v.check(
             "ResponseParameters",
             &self.response_parameters,
@@ -1138,11 +1156,13 @@ impl Check for Route {
     fn check(&self, _: &Constraint, v: &mut Validator) {
         v.check("ApiId", &self.api_id, &Constraint::NONE);
         v.check("ApiKeyRequired", &self.api_key_required, &Constraint::NONE);
-        v.check(
-            "AuthorizationScopes",
-            &self.authorization_scopes,
-            &Constraint::NONE,
-        );
+        if !self.authorization_scopes.is_empty() {
+            v.check(
+                "AuthorizationScopes",
+                &self.authorization_scopes,
+                &Constraint::NONE,
+            );
+        }
         v.check(
             "AuthorizationType",
             &self.authorization_type,
@@ -1334,7 +1354,9 @@ impl Check for Stage {
         v.check("RouteSettings", &self.route_settings, &Constraint::NONE);
         v.check("StageName", &self.stage_name, &Constraint::NONE);
         v.check("StageVariables", &self.stage_variables, &Constraint::NONE);
-        v.check("Tags", &self.tags, &Constraint::NONE);
+        if !self.tags.is_empty() {
+            v.check("Tags", &self.tags, &Constraint::NONE);
+        }
     }
 }
 

@@ -50,7 +50,9 @@ impl Check for Distribution {
             &self.distribution_config,
             &Constraint::NONE,
         );
-        v.check("Tags", &self.tags, &Constraint::NONE);
+        if !self.tags.is_empty() {
+            v.check("Tags", &self.tags, &Constraint::NONE);
+        }
     }
 }
 
@@ -337,14 +339,20 @@ pub mod distribution {
 
     impl Check for DistributionConfig {
         fn check(&self, _: &Constraint, v: &mut Validator) {
-            v.check("Aliases", &self.aliases, &Constraint::NONE);
+            if !self.aliases.is_empty() {
+                v.check("Aliases", &self.aliases, &Constraint::NONE);
+            }
             v.check(
                 "AnycastIpListId",
                 &self.anycast_ip_list_id,
                 &Constraint::NONE,
             );
-            v.check("CNAMEs", &self.cnam_es, &Constraint::NONE);
-            v.check("CacheBehaviors", &self.cache_behaviors, &Constraint::NONE);
+            if !self.cnam_es.is_empty() {
+                v.check("CNAMEs", &self.cnam_es, &Constraint::NONE);
+            }
+            if !self.cache_behaviors.is_empty() {
+                v.check("CacheBehaviors", &self.cache_behaviors, &Constraint::NONE);
+            }
             v.check("Comment", &self.comment, &Constraint::NONE);
             v.check(
                 "ConnectionFunctionAssociation",
@@ -357,11 +365,13 @@ pub mod distribution {
                 &self.continuous_deployment_policy_id,
                 &Constraint::NONE,
             );
-            v.check(
-                "CustomErrorResponses",
-                &self.custom_error_responses,
-                &Constraint::NONE,
-            );
+            if !self.custom_error_responses.is_empty() {
+                v.check(
+                    "CustomErrorResponses",
+                    &self.custom_error_responses,
+                    &Constraint::NONE,
+                );
+            }
             v.check("CustomOrigin", &self.custom_origin, &Constraint::NONE);
             v.check(
                 "DefaultCacheBehavior",
@@ -378,7 +388,9 @@ pub mod distribution {
             v.check("IPV6Enabled", &self.ipv6_enabled, &Constraint::NONE);
             v.check("Logging", &self.logging, &Constraint::NONE);
             v.check("OriginGroups", &self.origin_groups, &Constraint::NONE);
-            v.check("Origins", &self.origins, &Constraint::NONE);
+            if !self.origins.is_empty() {
+                v.check("Origins", &self.origins, &Constraint::NONE);
+            }
             v.check("PriceClass", &self.price_class, &Constraint::NONE);
             v.check("Restrictions", &self.restrictions, &Constraint::NONE);
             v.check("S3Origin", &self.s3_origin, &Constraint::NONE);
@@ -624,9 +636,13 @@ pub mod distribution {
 
     impl Check for CacheBehavior {
         fn check(&self, _: &Constraint, v: &mut Validator) {
-            v.check("AllowedMethods", &self.allowed_methods, &Constraint::NONE);
+            if !self.allowed_methods.is_empty() {
+                v.check("AllowedMethods", &self.allowed_methods, &Constraint::NONE);
+            }
             v.check("CachePolicyId", &self.cache_policy_id, &Constraint::NONE);
-            v.check("CachedMethods", &self.cached_methods, &Constraint::NONE);
+            if !self.cached_methods.is_empty() {
+                v.check("CachedMethods", &self.cached_methods, &Constraint::NONE);
+            }
             v.check("Compress", &self.compress, &Constraint::NONE);
             v.check("DefaultTTL", &self.default_ttl, &Constraint::NONE);
             v.check(
@@ -635,17 +651,21 @@ pub mod distribution {
                 &Constraint::NONE,
             );
             v.check("ForwardedValues", &self.forwarded_values, &Constraint::NONE);
-            v.check(
-                "FunctionAssociations",
-                &self.function_associations,
-                &Constraint::NONE,
-            );
+            if !self.function_associations.is_empty() {
+                v.check(
+                    "FunctionAssociations",
+                    &self.function_associations,
+                    &Constraint::NONE,
+                );
+            }
             v.check("GrpcConfig", &self.grpc_config, &Constraint::NONE);
-            v.check(
-                "LambdaFunctionAssociations",
-                &self.lambda_function_associations,
-                &Constraint::NONE,
-            );
+            if !self.lambda_function_associations.is_empty() {
+                v.check(
+                    "LambdaFunctionAssociations",
+                    &self.lambda_function_associations,
+                    &Constraint::NONE,
+                );
+            }
             v.check("MaxTTL", &self.max_ttl, &Constraint::NONE);
             v.check("MinTTL", &self.min_ttl, &Constraint::NONE);
             v.check(
@@ -666,12 +686,16 @@ pub mod distribution {
             );
             v.check("SmoothStreaming", &self.smooth_streaming, &Constraint::NONE);
             v.check("TargetOriginId", &self.target_origin_id, &Constraint::NONE);
-            v.check(
-                "TrustedKeyGroups",
-                &self.trusted_key_groups,
-                &Constraint::NONE,
-            );
-            v.check("TrustedSigners", &self.trusted_signers, &Constraint::NONE);
+            if !self.trusted_key_groups.is_empty() {
+                v.check(
+                    "TrustedKeyGroups",
+                    &self.trusted_key_groups,
+                    &Constraint::NONE,
+                );
+            }
+            if !self.trusted_signers.is_empty() {
+                v.check("TrustedSigners", &self.trusted_signers, &Constraint::NONE);
+            }
             v.check(
                 "ViewerProtocolPolicy",
                 &self.viewer_protocol_policy,
@@ -738,13 +762,17 @@ pub mod distribution {
     impl Check for ForwardedValues {
         fn check(&self, _: &Constraint, v: &mut Validator) {
             v.check("Cookies", &self.cookies, &Constraint::NONE);
-            v.check("Headers", &self.headers, &Constraint::NONE);
+            if !self.headers.is_empty() {
+                v.check("Headers", &self.headers, &Constraint::NONE);
+            }
             v.check("QueryString", &self.query_string, &Constraint::NONE);
-            v.check(
-                "QueryStringCacheKeys",
-                &self.query_string_cache_keys,
-                &Constraint::NONE,
-            );
+            if !self.query_string_cache_keys.is_empty() {
+                v.check(
+                    "QueryStringCacheKeys",
+                    &self.query_string_cache_keys,
+                    &Constraint::NONE,
+                );
+            }
         }
     }
 
@@ -784,11 +812,13 @@ pub mod distribution {
     impl Check for Cookies {
         fn check(&self, _: &Constraint, v: &mut Validator) {
             v.check("Forward", &self.forward, &Constraint::NONE);
-            v.check(
-                "WhitelistedNames",
-                &self.whitelisted_names,
-                &Constraint::NONE,
-            );
+            if !self.whitelisted_names.is_empty() {
+                v.check(
+                    "WhitelistedNames",
+                    &self.whitelisted_names,
+                    &Constraint::NONE,
+                );
+            }
         }
     }
 
@@ -1316,9 +1346,13 @@ pub mod distribution {
 
     impl Check for DefaultCacheBehavior {
         fn check(&self, _: &Constraint, v: &mut Validator) {
-            v.check("AllowedMethods", &self.allowed_methods, &Constraint::NONE);
+            if !self.allowed_methods.is_empty() {
+                v.check("AllowedMethods", &self.allowed_methods, &Constraint::NONE);
+            }
             v.check("CachePolicyId", &self.cache_policy_id, &Constraint::NONE);
-            v.check("CachedMethods", &self.cached_methods, &Constraint::NONE);
+            if !self.cached_methods.is_empty() {
+                v.check("CachedMethods", &self.cached_methods, &Constraint::NONE);
+            }
             v.check("Compress", &self.compress, &Constraint::NONE);
             v.check("DefaultTTL", &self.default_ttl, &Constraint::NONE);
             v.check(
@@ -1327,17 +1361,21 @@ pub mod distribution {
                 &Constraint::NONE,
             );
             v.check("ForwardedValues", &self.forwarded_values, &Constraint::NONE);
-            v.check(
-                "FunctionAssociations",
-                &self.function_associations,
-                &Constraint::NONE,
-            );
+            if !self.function_associations.is_empty() {
+                v.check(
+                    "FunctionAssociations",
+                    &self.function_associations,
+                    &Constraint::NONE,
+                );
+            }
             v.check("GrpcConfig", &self.grpc_config, &Constraint::NONE);
-            v.check(
-                "LambdaFunctionAssociations",
-                &self.lambda_function_associations,
-                &Constraint::NONE,
-            );
+            if !self.lambda_function_associations.is_empty() {
+                v.check(
+                    "LambdaFunctionAssociations",
+                    &self.lambda_function_associations,
+                    &Constraint::NONE,
+                );
+            }
             v.check("MaxTTL", &self.max_ttl, &Constraint::NONE);
             v.check("MinTTL", &self.min_ttl, &Constraint::NONE);
             v.check(
@@ -1357,12 +1395,16 @@ pub mod distribution {
             );
             v.check("SmoothStreaming", &self.smooth_streaming, &Constraint::NONE);
             v.check("TargetOriginId", &self.target_origin_id, &Constraint::NONE);
-            v.check(
-                "TrustedKeyGroups",
-                &self.trusted_key_groups,
-                &Constraint::NONE,
-            );
-            v.check("TrustedSigners", &self.trusted_signers, &Constraint::NONE);
+            if !self.trusted_key_groups.is_empty() {
+                v.check(
+                    "TrustedKeyGroups",
+                    &self.trusted_key_groups,
+                    &Constraint::NONE,
+                );
+            }
+            if !self.trusted_signers.is_empty() {
+                v.check("TrustedSigners", &self.trusted_signers, &Constraint::NONE);
+            }
             v.check(
                 "ViewerProtocolPolicy",
                 &self.viewer_protocol_policy,
@@ -1457,7 +1499,9 @@ pub mod distribution {
 
     impl Check for OriginGroups {
         fn check(&self, _: &Constraint, v: &mut Validator) {
-            v.check("Items", &self.items, &Constraint::NONE);
+            if !self.items.is_empty() {
+                v.check("Items", &self.items, &Constraint::NONE);
+            }
             v.check("Quantity", &self.quantity, &Constraint::NONE);
         }
     }
@@ -1823,11 +1867,13 @@ pub mod distribution {
                 &self.origin_access_control_id,
                 &Constraint::NONE,
             );
-            v.check(
-                "OriginCustomHeaders",
-                &self.origin_custom_headers,
-                &Constraint::NONE,
-            );
+            if !self.origin_custom_headers.is_empty() {
+                v.check(
+                    "OriginCustomHeaders",
+                    &self.origin_custom_headers,
+                    &Constraint::NONE,
+                );
+            }
             v.check("OriginPath", &self.origin_path, &Constraint::NONE);
             v.check("OriginShield", &self.origin_shield, &Constraint::NONE);
             v.check(
@@ -1963,11 +2009,13 @@ pub mod distribution {
                 &self.origin_read_timeout,
                 &Constraint::NONE,
             );
-            v.check(
-                "OriginSSLProtocols",
-                &self.origin_ssl_protocols,
-                &Constraint::NONE,
-            );
+            if !self.origin_ssl_protocols.is_empty() {
+                v.check(
+                    "OriginSSLProtocols",
+                    &self.origin_ssl_protocols,
+                    &Constraint::NONE,
+                );
+            }
         }
     }
 
@@ -2274,7 +2322,9 @@ pub mod distribution {
 
     impl Check for GeoRestriction {
         fn check(&self, _: &Constraint, v: &mut Validator) {
-            v.check("Locations", &self.locations, &Constraint::NONE);
+            if !self.locations.is_empty() {
+                v.check("Locations", &self.locations, &Constraint::NONE);
+            }
             v.check("RestrictionType", &self.restriction_type, &Constraint::NONE);
         }
     }
@@ -2355,11 +2405,13 @@ pub mod distribution {
 
     impl Check for TenantConfig {
         fn check(&self, _: &Constraint, v: &mut Validator) {
-            v.check(
-                "ParameterDefinitions",
-                &self.parameter_definitions,
-                &Constraint::NONE,
-            );
+            if !self.parameter_definitions.is_empty() {
+                v.check(
+                    "ParameterDefinitions",
+                    &self.parameter_definitions,
+                    &Constraint::NONE,
+                );
+            }
         }
     }
 

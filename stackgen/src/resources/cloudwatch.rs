@@ -216,21 +216,23 @@ impl ToNode for Alarm {
 impl Check for Alarm {
     fn check(&self, _: &Constraint, v: &mut Validator) {
         v.check("ActionsEnabled", &self.actions_enabled, &Constraint::NONE);
-        v.check(
-            "AlarmActions",
-            &self.alarm_actions,
-            &Constraint {
-                max_items: Some(5),
-                items: Some(&Constraint {
-                    min_len: Some(1),
-                    max_len: Some(1024),
-                    minimum: Some(1.0),
-                    maximum: Some(1024.0),
+        if !self.alarm_actions.is_empty() {
+            v.check(
+                "AlarmActions",
+                &self.alarm_actions,
+                &Constraint {
+                    max_items: Some(5),
+                    items: Some(&Constraint {
+                        min_len: Some(1),
+                        max_len: Some(1024),
+                        minimum: Some(1.0),
+                        maximum: Some(1024.0),
+                        ..Constraint::NONE
+                    }),
                     ..Constraint::NONE
-                }),
-                ..Constraint::NONE
-            },
-        );
+                },
+            );
+        }
         v.check(
             "AlarmDescription",
             &self.alarm_description,
@@ -262,14 +264,16 @@ impl Check for Alarm {
                 ..Constraint::NONE
             },
         );
-        v.check(
-            "Dimensions",
-            &self.dimensions,
-            &Constraint {
-                max_items: Some(30),
-                ..Constraint::NONE
-            },
-        );
+        if !self.dimensions.is_empty() {
+            v.check(
+                "Dimensions",
+                &self.dimensions,
+                &Constraint {
+                    max_items: Some(30),
+                    ..Constraint::NONE
+                },
+            );
+        }
         v.check(
             "EvaluateLowSampleCountPercentile",
             &self.evaluate_low_sample_count_percentile,
@@ -292,19 +296,21 @@ impl Check for Alarm {
             &self.extended_statistic,
             &Constraint::NONE,
         );
-        v.check(
-            "InsufficientDataActions",
-            &self.insufficient_data_actions,
-            &Constraint {
-                max_items: Some(5),
-                items: Some(&Constraint {
-                    min_len: Some(1),
-                    max_len: Some(1024),
+        if !self.insufficient_data_actions.is_empty() {
+            v.check(
+                "InsufficientDataActions",
+                &self.insufficient_data_actions,
+                &Constraint {
+                    max_items: Some(5),
+                    items: Some(&Constraint {
+                        min_len: Some(1),
+                        max_len: Some(1024),
+                        ..Constraint::NONE
+                    }),
                     ..Constraint::NONE
-                }),
-                ..Constraint::NONE
-            },
-        );
+                },
+            );
+        }
         v.check(
             "MetricName",
             &self.metric_name,
@@ -314,7 +320,9 @@ impl Check for Alarm {
                 ..Constraint::NONE
             },
         );
-        v.check("Metrics", &self.metrics, &Constraint::NONE);
+        if !self.metrics.is_empty() {
+            v.check("Metrics", &self.metrics, &Constraint::NONE);
+        }
         v.check(
             "Namespace",
             &self.namespace,
@@ -325,19 +333,21 @@ impl Check for Alarm {
                 ..Constraint::NONE
             },
         );
-        v.check(
-            "OKActions",
-            &self.ok_actions,
-            &Constraint {
-                max_items: Some(5),
-                items: Some(&Constraint {
-                    min_len: Some(1),
-                    max_len: Some(1024),
+        if !self.ok_actions.is_empty() {
+            v.check(
+                "OKActions",
+                &self.ok_actions,
+                &Constraint {
+                    max_items: Some(5),
+                    items: Some(&Constraint {
+                        min_len: Some(1),
+                        max_len: Some(1024),
+                        ..Constraint::NONE
+                    }),
                     ..Constraint::NONE
-                }),
-                ..Constraint::NONE
-            },
-        );
+                },
+            );
+        }
         v.check(
             "Period",
             &self.period,
@@ -347,14 +357,16 @@ impl Check for Alarm {
             },
         );
         v.check("Statistic", &self.statistic, &Constraint::NONE);
-        v.check(
-            "Tags",
-            &self.tags,
-            &Constraint {
-                max_items: Some(50),
-                ..Constraint::NONE
-            },
-        );
+        if !self.tags.is_empty() {
+            v.check(
+                "Tags",
+                &self.tags,
+                &Constraint {
+                    max_items: Some(50),
+                    ..Constraint::NONE
+                },
+            );
+        }
         v.check("Threshold", &self.threshold, &Constraint::NONE);
         v.check(
             "ThresholdMetricId",
@@ -672,14 +684,16 @@ pub mod alarm {
 
     impl Check for Metric {
         fn check(&self, _: &Constraint, v: &mut Validator) {
-            v.check(
-                "Dimensions",
-                &self.dimensions,
-                &Constraint {
-                    max_items: Some(30),
-                    ..Constraint::NONE
-                },
-            );
+            if !self.dimensions.is_empty() {
+                v.check(
+                    "Dimensions",
+                    &self.dimensions,
+                    &Constraint {
+                        max_items: Some(30),
+                        ..Constraint::NONE
+                    },
+                );
+            }
             v.check(
                 "MetricName",
                 &self.metric_name,

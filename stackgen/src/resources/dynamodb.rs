@@ -258,11 +258,13 @@ impl ToNode for Table {
 
 impl Check for Table {
     fn check(&self, _: &Constraint, v: &mut Validator) {
-        v.check(
-            "AttributeDefinitions",
-            &self.attribute_definitions,
-            &Constraint::NONE,
-        );
+        if !self.attribute_definitions.is_empty() {
+            v.check(
+                "AttributeDefinitions",
+                &self.attribute_definitions,
+                &Constraint::NONE,
+            );
+        }
         v.check("BillingMode", &self.billing_mode, &Constraint::NONE);
         v.check(
             "ContributorInsightsSpecification",
@@ -274,11 +276,13 @@ impl Check for Table {
             &self.deletion_protection_enabled,
             &Constraint::NONE,
         );
-        v.check(
-            "GlobalSecondaryIndexes",
-            &self.global_secondary_indexes,
-            &Constraint::NONE,
-        );
+        if !self.global_secondary_indexes.is_empty() {
+            v.check(
+                "GlobalSecondaryIndexes",
+                &self.global_secondary_indexes,
+                &Constraint::NONE,
+            );
+        }
         v.check(
             "ImportSourceSpecification",
             &self.import_source_specification,
@@ -290,11 +294,13 @@ impl Check for Table {
             &self.kinesis_stream_specification,
             &Constraint::NONE,
         );
-        v.check(
-            "LocalSecondaryIndexes",
-            &self.local_secondary_indexes,
-            &Constraint::NONE,
-        );
+        if !self.local_secondary_indexes.is_empty() {
+            v.check(
+                "LocalSecondaryIndexes",
+                &self.local_secondary_indexes,
+                &Constraint::NONE,
+            );
+        }
         v.check(
             "OnDemandThroughput",
             &self.on_demand_throughput,
@@ -331,7 +337,9 @@ impl Check for Table {
                 ..Constraint::NONE
             },
         );
-        v.check("Tags", &self.tags, &Constraint::NONE);
+        if !self.tags.is_empty() {
+            v.check("Tags", &self.tags, &Constraint::NONE);
+        }
         v.check(
             "TimeToLiveSpecification",
             &self.time_to_live_specification,
@@ -699,11 +707,13 @@ pub mod table {
 
     impl Check for Projection {
         fn check(&self, _: &Constraint, v: &mut Validator) {
-            v.check(
-                "NonKeyAttributes",
-                &self.non_key_attributes,
-                &Constraint::NONE,
-            );
+            if !self.non_key_attributes.is_empty() {
+                v.check(
+                    "NonKeyAttributes",
+                    &self.non_key_attributes,
+                    &Constraint::NONE,
+                );
+            }
             v.check("ProjectionType", &self.projection_type, &Constraint::NONE);
         }
     }
@@ -944,7 +954,9 @@ pub mod table {
     impl Check for Csv {
         fn check(&self, _: &Constraint, v: &mut Validator) {
             v.check("Delimiter", &self.delimiter, &Constraint::NONE);
-            v.check("HeaderList", &self.header_list, &Constraint::NONE);
+            if !self.header_list.is_empty() {
+                v.check("HeaderList", &self.header_list, &Constraint::NONE);
+            }
         }
     }
 

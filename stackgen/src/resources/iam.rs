@@ -126,20 +126,9 @@ impl Check for Role {
                 ..Constraint::NONE
             },
         );
-        v.check(
-            "ManagedPolicyArns",
-            &self.managed_policy_arns,
-            &Constraint {
-                max_items: Some(20),
-                items: Some(&Constraint {
-                    pattern: Some(
-                        "arn:(aws[a-zA-Z-]*)?:iam::(\\d{12}|aws):policy/[a-zA-Z_0-9+=,.@\\-_/]+",
-                    ),
-                    ..Constraint::NONE
-                }),
-                ..Constraint::NONE
-            },
-        );
+        if !self.managed_policy_arns.is_empty() {
+            v.check("ManagedPolicyArns", &self.managed_policy_arns, &Constraint { max_items: Some(20), items: Some(&Constraint { pattern: Some("arn:(aws[a-zA-Z-]*)?:iam::(\\d{12}|aws):policy/[a-zA-Z_0-9+=,.@\\-_/]+"), ..Constraint::NONE }), ..Constraint::NONE });
+        }
         v.check(
             "MaxSessionDuration",
             &self.max_session_duration,
@@ -168,7 +157,9 @@ impl Check for Role {
                 ..Constraint::NONE
             },
         );
-        v.check("Policies", &self.policies, &Constraint::NONE);
+        if !self.policies.is_empty() {
+            v.check("Policies", &self.policies, &Constraint::NONE);
+        }
         v.check(
             "RoleName",
             &self.role_name,
@@ -179,14 +170,16 @@ impl Check for Role {
                 ..Constraint::NONE
             },
         );
-        v.check(
-            "Tags",
-            &self.tags,
-            &Constraint {
-                max_items: Some(50),
-                ..Constraint::NONE
-            },
-        );
+        if !self.tags.is_empty() {
+            v.check(
+                "Tags",
+                &self.tags,
+                &Constraint {
+                    max_items: Some(50),
+                    ..Constraint::NONE
+                },
+            );
+        }
     }
 }
 

@@ -242,7 +242,9 @@ impl Check for Key {
                 ..Constraint::NONE
             },
         );
-        v.check("Tags", &self.tags, &Constraint::NONE);
+        if !self.tags.is_empty() {
+            v.check("Tags", &self.tags, &Constraint::NONE);
+        }
     }
 }
 

@@ -598,15 +598,17 @@ impl Check for EventSourceMapping {
         v.check("EventSourceArn", &self.event_source_arn, &Constraint { min_len: Some(12), max_len: Some(1024), pattern: Some("arn:(aws[a-zA-Z0-9-]*):([a-zA-Z0-9\\-])+:((eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\\d{1})?:(\\d{12})?:(.*)"), ..Constraint::NONE });
         v.check("FilterCriteria", &self.filter_criteria, &Constraint::NONE);
         v.check("FunctionName", &self.function_name, &Constraint { min_len: Some(1), max_len: Some(140), pattern: Some("(arn:(aws[a-zA-Z-]*)?:lambda:)?((eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\\d{1}:)?(\\d{12}:)?(function:)?([a-zA-Z0-9-_]+)(:(\\$LATEST(\\.PUBLISHED)?|[a-zA-Z0-9-_]+))?"), ..Constraint::NONE });
-        v.check(
-            "FunctionResponseTypes",
-            &self.function_response_types,
-            &Constraint {
-                max_len: Some(1),
-                max_items: Some(1),
-                ..Constraint::NONE
-            },
-        );
+        if !self.function_response_types.is_empty() {
+            v.check(
+                "FunctionResponseTypes",
+                &self.function_response_types,
+                &Constraint {
+                    max_len: Some(1),
+                    max_items: Some(1),
+                    ..Constraint::NONE
+                },
+            );
+        }
         v.check(
             "KmsKeyArn",
             &self.kms_key_arn,
@@ -660,21 +662,23 @@ impl Check for EventSourceMapping {
             &self.provisioned_poller_config,
             &Constraint::NONE,
         );
-        v.check(
-            "Queues",
-            &self.queues,
-            &Constraint {
-                min_items: Some(1),
-                max_items: Some(1),
-                items: Some(&Constraint {
-                    min_len: Some(1),
-                    max_len: Some(1000),
-                    pattern: Some("[\\s\\S]*"),
+        if !self.queues.is_empty() {
+            v.check(
+                "Queues",
+                &self.queues,
+                &Constraint {
+                    min_items: Some(1),
+                    max_items: Some(1),
+                    items: Some(&Constraint {
+                        min_len: Some(1),
+                        max_len: Some(1000),
+                        pattern: Some("[\\s\\S]*"),
+                        ..Constraint::NONE
+                    }),
                     ..Constraint::NONE
-                }),
-                ..Constraint::NONE
-            },
-        );
+                },
+            );
+        }
         v.check("ScalingConfig", &self.scaling_config, &Constraint::NONE);
         v.check(
             "SelfManagedEventSource",
@@ -686,15 +690,17 @@ impl Check for EventSourceMapping {
             &self.self_managed_kafka_event_source_config,
             &Constraint::NONE,
         );
-        v.check(
-            "SourceAccessConfigurations",
-            &self.source_access_configurations,
-            &Constraint {
-                min_items: Some(1),
-                max_items: Some(22),
-                ..Constraint::NONE
-            },
-        );
+        if !self.source_access_configurations.is_empty() {
+            v.check(
+                "SourceAccessConfigurations",
+                &self.source_access_configurations,
+                &Constraint {
+                    min_items: Some(1),
+                    max_items: Some(22),
+                    ..Constraint::NONE
+                },
+            );
+        }
         v.check(
             "StartingPosition",
             &self.starting_position,
@@ -710,22 +716,26 @@ impl Check for EventSourceMapping {
             &self.starting_position_timestamp,
             &Constraint::NONE,
         );
-        v.check("Tags", &self.tags, &Constraint::NONE);
-        v.check(
-            "Topics",
-            &self.topics,
-            &Constraint {
-                min_items: Some(1),
-                max_items: Some(1),
-                items: Some(&Constraint {
-                    min_len: Some(1),
-                    max_len: Some(249),
-                    pattern: Some("^[^.]([a-zA-Z0-9\\-_.]+)"),
+        if !self.tags.is_empty() {
+            v.check("Tags", &self.tags, &Constraint::NONE);
+        }
+        if !self.topics.is_empty() {
+            v.check(
+                "Topics",
+                &self.topics,
+                &Constraint {
+                    min_items: Some(1),
+                    max_items: Some(1),
+                    items: Some(&Constraint {
+                        min_len: Some(1),
+                        max_len: Some(249),
+                        pattern: Some("^[^.]([a-zA-Z0-9\\-_.]+)"),
+                        ..Constraint::NONE
+                    }),
                     ..Constraint::NONE
-                }),
-                ..Constraint::NONE
-            },
-        );
+                },
+            );
+        }
         v.check(
             "TumblingWindowInSeconds",
             &self.tumbling_window_in_seconds,
@@ -879,14 +889,16 @@ pub mod event_source_mapping {
 
     impl Check for SchemaRegistryConfig {
         fn check(&self, _: &Constraint, v: &mut Validator) {
-            v.check(
-                "AccessConfigs",
-                &self.access_configs,
-                &Constraint {
-                    max_items: Some(2),
-                    ..Constraint::NONE
-                },
-            );
+            if !self.access_configs.is_empty() {
+                v.check(
+                    "AccessConfigs",
+                    &self.access_configs,
+                    &Constraint {
+                        max_items: Some(2),
+                        ..Constraint::NONE
+                    },
+                );
+            }
             v.check(
                 "EventRecordFormat",
                 &self.event_record_format,
@@ -902,15 +914,17 @@ pub mod event_source_mapping {
                     ..Constraint::NONE
                 },
             );
-            v.check(
-                "SchemaValidationConfigs",
-                &self.schema_validation_configs,
-                &Constraint {
-                    min_items: Some(1),
-                    max_items: Some(2),
-                    ..Constraint::NONE
-                },
-            );
+            if !self.schema_validation_configs.is_empty() {
+                v.check(
+                    "SchemaValidationConfigs",
+                    &self.schema_validation_configs,
+                    &Constraint {
+                        min_items: Some(1),
+                        max_items: Some(2),
+                        ..Constraint::NONE
+                    },
+                );
+            }
         }
     }
 
@@ -1153,15 +1167,17 @@ pub mod event_source_mapping {
 
     impl Check for FilterCriteria {
         fn check(&self, _: &Constraint, v: &mut Validator) {
-            v.check(
-                "Filters",
-                &self.filters,
-                &Constraint {
-                    min_items: Some(1),
-                    max_items: Some(20),
-                    ..Constraint::NONE
-                },
-            );
+            if !self.filters.is_empty() {
+                v.check(
+                    "Filters",
+                    &self.filters,
+                    &Constraint {
+                        min_items: Some(1),
+                        max_items: Some(20),
+                        ..Constraint::NONE
+                    },
+                );
+            }
         }
     }
 
@@ -1268,14 +1284,16 @@ pub mod event_source_mapping {
 
     impl Check for MetricsConfig {
         fn check(&self, _: &Constraint, v: &mut Validator) {
-            v.check(
-                "Metrics",
-                &self.metrics,
-                &Constraint {
-                    max_items: Some(3),
-                    ..Constraint::NONE
-                },
-            );
+            if !self.metrics.is_empty() {
+                v.check(
+                    "Metrics",
+                    &self.metrics,
+                    &Constraint {
+                        max_items: Some(3),
+                        ..Constraint::NONE
+                    },
+                );
+            }
         }
     }
 
@@ -1461,7 +1479,9 @@ pub mod event_source_mapping {
 
     impl Check for Endpoints {
         fn check(&self, _: &Constraint, v: &mut Validator) {
-            v.check("KafkaBootstrapServers", &self.kafka_bootstrap_servers, &Constraint { min_items: Some(1), max_items: Some(10), items: Some(&Constraint { min_len: Some(1), max_len: Some(300), pattern: Some("^(([a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9\\-]*[a-zA-Z0-9])\\.)*([A-Za-z0-9]|[A-Za-z0-9][A-Za-z0-9\\-]*[A-Za-z0-9]):[0-9]{1,5}"), ..Constraint::NONE }), ..Constraint::NONE });
+            if !self.kafka_bootstrap_servers.is_empty() {
+                v.check("KafkaBootstrapServers", &self.kafka_bootstrap_servers, &Constraint { min_items: Some(1), max_items: Some(10), items: Some(&Constraint { min_len: Some(1), max_len: Some(300), pattern: Some("^(([a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9\\-]*[a-zA-Z0-9])\\.)*([A-Za-z0-9]|[A-Za-z0-9][A-Za-z0-9\\-]*[A-Za-z0-9]):[0-9]{1,5}"), ..Constraint::NONE }), ..Constraint::NONE });
+            }
         }
     }
 
@@ -2256,15 +2276,17 @@ impl ToNode for Function {
 
 impl Check for Function {
     fn check(&self, _: &Constraint, v: &mut Validator) {
-        v.check(
-            "Architectures",
-            &self.architectures,
-            &Constraint {
-                min_items: Some(1),
-                max_items: Some(1),
-                ..Constraint::NONE
-            },
-        );
+        if !self.architectures.is_empty() {
+            v.check(
+                "Architectures",
+                &self.architectures,
+                &Constraint {
+                    min_items: Some(1),
+                    max_items: Some(1),
+                    ..Constraint::NONE
+                },
+            );
+        }
         v.check(
             "CapacityProviderConfig",
             &self.capacity_provider_config,
@@ -2292,14 +2314,16 @@ impl Check for Function {
             &self.ephemeral_storage,
             &Constraint::NONE,
         );
-        v.check(
-            "FileSystemConfigs",
-            &self.file_system_configs,
-            &Constraint {
-                max_items: Some(1),
-                ..Constraint::NONE
-            },
-        );
+        if !self.file_system_configs.is_empty() {
+            v.check(
+                "FileSystemConfigs",
+                &self.file_system_configs,
+                &Constraint {
+                    max_items: Some(1),
+                    ..Constraint::NONE
+                },
+            );
+        }
         v.check("FunctionName", &self.function_name, &Constraint { min_len: Some(1), max_len: Some(140), pattern: Some("^(arn:(aws[a-zA-Z-]*)?:lambda:)?([a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\\d{1}:)?(\\d{12}:)?(function:)?([a-zA-Z0-9-_]+)$"), ..Constraint::NONE });
         v.check(
             "FunctionScalingConfig",
@@ -2324,7 +2348,9 @@ impl Check for Function {
                 ..Constraint::NONE
             },
         );
-        v.check("Layers", &self.layers, &Constraint { max_items: Some(5), items: Some(&Constraint { min_len: Some(1), max_len: Some(140), pattern: Some("^arn:[a-zA-Z0-9-]+:lambda:[a-zA-Z0-9-]+:\\d{12}:layer:[a-zA-Z0-9-_]+:[0-9]+$"), ..Constraint::NONE }), ..Constraint::NONE });
+        if !self.layers.is_empty() {
+            v.check("Layers", &self.layers, &Constraint { max_items: Some(5), items: Some(&Constraint { min_len: Some(1), max_len: Some(140), pattern: Some("^arn:[a-zA-Z0-9-]+:lambda:[a-zA-Z0-9-]+:\\d{12}:layer:[a-zA-Z0-9-_]+:[0-9]+$"), ..Constraint::NONE }), ..Constraint::NONE });
+        }
         v.check("LoggingConfig", &self.logging_config, &Constraint::NONE);
         v.check(
             "MemorySize",
@@ -2365,7 +2391,9 @@ impl Check for Function {
             &Constraint::NONE,
         );
         v.check("SnapStart", &self.snap_start, &Constraint::NONE);
-        v.check("Tags", &self.tags, &Constraint::NONE);
+        if !self.tags.is_empty() {
+            v.check("Tags", &self.tags, &Constraint::NONE);
+        }
         v.check("TenancyConfig", &self.tenancy_config, &Constraint::NONE);
         v.check(
             "Timeout",
@@ -2959,22 +2987,26 @@ pub mod function {
 
     impl Check for ImageConfig {
         fn check(&self, _: &Constraint, v: &mut Validator) {
-            v.check(
-                "Command",
-                &self.command,
-                &Constraint {
-                    max_items: Some(1500),
-                    ..Constraint::NONE
-                },
-            );
-            v.check(
-                "EntryPoint",
-                &self.entry_point,
-                &Constraint {
-                    max_items: Some(1500),
-                    ..Constraint::NONE
-                },
-            );
+            if !self.command.is_empty() {
+                v.check(
+                    "Command",
+                    &self.command,
+                    &Constraint {
+                        max_items: Some(1500),
+                        ..Constraint::NONE
+                    },
+                );
+            }
+            if !self.entry_point.is_empty() {
+                v.check(
+                    "EntryPoint",
+                    &self.entry_point,
+                    &Constraint {
+                        max_items: Some(1500),
+                        ..Constraint::NONE
+                    },
+                );
+            }
             v.check(
                 "WorkingDirectory",
                 &self.working_directory,
@@ -3313,22 +3345,26 @@ pub mod function {
                 &self.ipv6_allowed_for_dual_stack,
                 &Constraint::NONE,
             );
-            v.check(
-                "SecurityGroupIds",
-                &self.security_group_ids,
-                &Constraint {
-                    max_items: Some(5),
-                    ..Constraint::NONE
-                },
-            );
-            v.check(
-                "SubnetIds",
-                &self.subnet_ids,
-                &Constraint {
-                    max_items: Some(16),
-                    ..Constraint::NONE
-                },
-            );
+            if !self.security_group_ids.is_empty() {
+                v.check(
+                    "SecurityGroupIds",
+                    &self.security_group_ids,
+                    &Constraint {
+                        max_items: Some(5),
+                        ..Constraint::NONE
+                    },
+                );
+            }
+            if !self.subnet_ids.is_empty() {
+                v.check(
+                    "SubnetIds",
+                    &self.subnet_ids,
+                    &Constraint {
+                        max_items: Some(16),
+                        ..Constraint::NONE
+                    },
+                );
+            }
         }
     }
 

@@ -138,11 +138,13 @@ impl Check for LogGroup {
             &self.deletion_protection_enabled,
             &Constraint::NONE,
         );
-        v.check(
-            "FieldIndexPolicies",
-            &self.field_index_policies,
-            &Constraint::NONE,
-        );
+        if !self.field_index_policies.is_empty() {
+            v.check(
+                "FieldIndexPolicies",
+                &self.field_index_policies,
+                &Constraint::NONE,
+            );
+        }
         v.check(
             "KmsKeyId",
             &self.kms_key_id,
@@ -173,7 +175,9 @@ impl Check for LogGroup {
             &self.retention_in_days,
             &Constraint::NONE,
         );
-        v.check("Tags", &self.tags, &Constraint::NONE);
+        if !self.tags.is_empty() {
+            v.check("Tags", &self.tags, &Constraint::NONE);
+        }
     }
 }
 

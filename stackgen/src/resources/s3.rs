@@ -305,11 +305,13 @@ impl Check for Bucket {
             &Constraint::NONE,
         );
         v.check("AccessControl", &self.access_control, &Constraint::NONE);
-        v.check(
-            "AnalyticsConfigurations",
-            &self.analytics_configurations,
-            &Constraint::NONE,
-        );
+        if !self.analytics_configurations.is_empty() {
+            v.check(
+                "AnalyticsConfigurations",
+                &self.analytics_configurations,
+                &Constraint::NONE,
+            );
+        }
         v.check(
             "BucketEncryption",
             &self.bucket_encryption,
@@ -336,16 +338,20 @@ impl Check for Bucket {
             &self.cors_configuration,
             &Constraint::NONE,
         );
-        v.check(
-            "IntelligentTieringConfigurations",
-            &self.intelligent_tiering_configurations,
-            &Constraint::NONE,
-        );
-        v.check(
-            "InventoryConfigurations",
-            &self.inventory_configurations,
-            &Constraint::NONE,
-        );
+        if !self.intelligent_tiering_configurations.is_empty() {
+            v.check(
+                "IntelligentTieringConfigurations",
+                &self.intelligent_tiering_configurations,
+                &Constraint::NONE,
+            );
+        }
+        if !self.inventory_configurations.is_empty() {
+            v.check(
+                "InventoryConfigurations",
+                &self.inventory_configurations,
+                &Constraint::NONE,
+            );
+        }
         v.check(
             "LifecycleConfiguration",
             &self.lifecycle_configuration,
@@ -366,11 +372,13 @@ impl Check for Bucket {
             &self.metadata_table_configuration,
             &Constraint::NONE,
         );
-        v.check(
-            "MetricsConfigurations",
-            &self.metrics_configurations,
-            &Constraint::NONE,
-        );
+        if !self.metrics_configurations.is_empty() {
+            v.check(
+                "MetricsConfigurations",
+                &self.metrics_configurations,
+                &Constraint::NONE,
+            );
+        }
         v.check(
             "NotificationConfiguration",
             &self.notification_configuration,
@@ -401,7 +409,9 @@ impl Check for Bucket {
             &self.replication_configuration,
             &Constraint::NONE,
         );
-        v.check("Tags", &self.tags, &Constraint::NONE);
+        if !self.tags.is_empty() {
+            v.check("Tags", &self.tags, &Constraint::NONE);
+        }
         v.check(
             "VersioningConfiguration",
             &self.versioning_configuration,
@@ -566,7 +576,9 @@ pub mod bucket {
                 &self.storage_class_analysis,
                 &Constraint::NONE,
             );
-            v.check("TagFilters", &self.tag_filters, &Constraint::NONE);
+            if !self.tag_filters.is_empty() {
+                v.check("TagFilters", &self.tag_filters, &Constraint::NONE);
+            }
         }
     }
 
@@ -883,7 +895,9 @@ pub mod bucket {
 
     impl Check for BlockedEncryptionTypes {
         fn check(&self, _: &Constraint, v: &mut Validator) {
-            v.check("EncryptionType", &self.encryption_type, &Constraint::NONE);
+            if !self.encryption_type.is_empty() {
+                v.check("EncryptionType", &self.encryption_type, &Constraint::NONE);
+            }
         }
     }
 
@@ -1024,10 +1038,14 @@ pub mod bucket {
 
     impl Check for CorsRule {
         fn check(&self, _: &Constraint, v: &mut Validator) {
-            v.check("AllowedHeaders", &self.allowed_headers, &Constraint::NONE);
+            if !self.allowed_headers.is_empty() {
+                v.check("AllowedHeaders", &self.allowed_headers, &Constraint::NONE);
+            }
             v.check("AllowedMethods", &self.allowed_methods, &Constraint::NONE);
             v.check("AllowedOrigins", &self.allowed_origins, &Constraint::NONE);
-            v.check("ExposedHeaders", &self.exposed_headers, &Constraint::NONE);
+            if !self.exposed_headers.is_empty() {
+                v.check("ExposedHeaders", &self.exposed_headers, &Constraint::NONE);
+            }
             v.check(
                 "Id",
                 &self.id,
@@ -1106,7 +1124,9 @@ pub mod bucket {
             v.check("Id", &self.id, &Constraint::NONE);
             v.check("Prefix", &self.prefix, &Constraint::NONE);
             v.check("Status", &self.status, &Constraint::NONE);
-            v.check("TagFilters", &self.tag_filters, &Constraint::NONE);
+            if !self.tag_filters.is_empty() {
+                v.check("TagFilters", &self.tag_filters, &Constraint::NONE);
+            }
             v.check("Tierings", &self.tierings, &Constraint::NONE);
         }
     }
@@ -1224,7 +1244,9 @@ pub mod bucket {
                 &self.included_object_versions,
                 &Constraint::NONE,
             );
-            v.check("OptionalFields", &self.optional_fields, &Constraint::NONE);
+            if !self.optional_fields.is_empty() {
+                v.check("OptionalFields", &self.optional_fields, &Constraint::NONE);
+            }
             v.check("Prefix", &self.prefix, &Constraint::NONE);
             v.check(
                 "ScheduleFrequency",
@@ -1313,7 +1335,7 @@ pub mod bucket {
         /// `Prefix`.
         pub prefix: Option<Val<String>>,
         /// `Status` (required).
-        pub status: Val<AbacStatus>,
+        pub status: Val<RuleStatus>,
         /// `TagFilters`.
         pub tag_filters: Vec<TagFilter>,
         /// `Transition`.
@@ -1324,7 +1346,7 @@ pub mod bucket {
 
     impl Rule {
         /// A value with its required properties; the others are set with the methods below.
-        pub fn new(status: impl Into<Val<AbacStatus>>) -> Self {
+        pub fn new(status: impl Into<Val<RuleStatus>>) -> Self {
             Self {
                 abort_incomplete_multipart_upload: None,
                 expiration_date: None,
@@ -1519,11 +1541,13 @@ pub mod bucket {
                 &self.noncurrent_version_transition,
                 &Constraint::NONE,
             );
-            v.check(
-                "NoncurrentVersionTransitions",
-                &self.noncurrent_version_transitions,
-                &Constraint::NONE,
-            );
+            if !self.noncurrent_version_transitions.is_empty() {
+                v.check(
+                    "NoncurrentVersionTransitions",
+                    &self.noncurrent_version_transitions,
+                    &Constraint::NONE,
+                );
+            }
             v.check(
                 "ObjectSizeGreaterThan",
                 &self.object_size_greater_than,
@@ -1544,9 +1568,13 @@ pub mod bucket {
             );
             v.check("Prefix", &self.prefix, &Constraint::NONE);
             v.check("Status", &self.status, &Constraint::NONE);
-            v.check("TagFilters", &self.tag_filters, &Constraint::NONE);
+            if !self.tag_filters.is_empty() {
+                v.check("TagFilters", &self.tag_filters, &Constraint::NONE);
+            }
             v.check("Transition", &self.transition, &Constraint::NONE);
-            v.check("Transitions", &self.transitions, &Constraint::NONE);
+            if !self.transitions.is_empty() {
+                v.check("Transitions", &self.transitions, &Constraint::NONE);
+            }
         }
     }
 
@@ -2126,12 +2154,12 @@ pub mod bucket {
         /// `Days`.
         pub days: Option<Val<i64>>,
         /// `Expiration` (required).
-        pub expiration: Val<ConfigurationState>,
+        pub expiration: Val<Expiration>,
     }
 
     impl RecordExpiration {
         /// A value with its required properties; the others are set with the methods below.
-        pub fn new(expiration: impl Into<Val<ConfigurationState>>) -> Self {
+        pub fn new(expiration: impl Into<Val<Expiration>>) -> Self {
             Self {
                 days: None,
                 expiration: expiration.into(),
@@ -2308,7 +2336,9 @@ pub mod bucket {
             v.check("AccessPointArn", &self.access_point_arn, &Constraint::NONE);
             v.check("Id", &self.id, &Constraint::NONE);
             v.check("Prefix", &self.prefix, &Constraint::NONE);
-            v.check("TagFilters", &self.tag_filters, &Constraint::NONE);
+            if !self.tag_filters.is_empty() {
+                v.check("TagFilters", &self.tag_filters, &Constraint::NONE);
+            }
         }
     }
 
@@ -2383,21 +2413,27 @@ pub mod bucket {
                 &self.event_bridge_configuration,
                 &Constraint::NONE,
             );
-            v.check(
-                "LambdaConfigurations",
-                &self.lambda_configurations,
-                &Constraint::NONE,
-            );
-            v.check(
-                "QueueConfigurations",
-                &self.queue_configurations,
-                &Constraint::NONE,
-            );
-            v.check(
-                "TopicConfigurations",
-                &self.topic_configurations,
-                &Constraint::NONE,
-            );
+            if !self.lambda_configurations.is_empty() {
+                v.check(
+                    "LambdaConfigurations",
+                    &self.lambda_configurations,
+                    &Constraint::NONE,
+                );
+            }
+            if !self.queue_configurations.is_empty() {
+                v.check(
+                    "QueueConfigurations",
+                    &self.queue_configurations,
+                    &Constraint::NONE,
+                );
+            }
+            if !self.topic_configurations.is_empty() {
+                v.check(
+                    "TopicConfigurations",
+                    &self.topic_configurations,
+                    &Constraint::NONE,
+                );
+            }
         }
     }
 
@@ -3503,7 +3539,9 @@ pub mod bucket {
     impl Check for ReplicationRuleAndOperator {
         fn check(&self, _: &Constraint, v: &mut Validator) {
             v.check("Prefix", &self.prefix, &Constraint::NONE);
-            v.check("TagFilters", &self.tag_filters, &Constraint::NONE);
+            if !self.tag_filters.is_empty() {
+                v.check("TagFilters", &self.tag_filters, &Constraint::NONE);
+            }
         }
     }
 
@@ -3565,12 +3603,12 @@ pub mod bucket {
     #[derive(Debug, Clone, PartialEq)]
     pub struct ReplicaModifications {
         /// `Status` (required).
-        pub status: Val<AbacStatus>,
+        pub status: Val<ReplicaModificationsStatus>,
     }
 
     impl ReplicaModifications {
         /// A value with its required properties; the others are set with the methods below.
-        pub fn new(status: impl Into<Val<AbacStatus>>) -> Self {
+        pub fn new(status: impl Into<Val<ReplicaModificationsStatus>>) -> Self {
             Self {
                 status: status.into(),
             }
@@ -3675,12 +3713,12 @@ pub mod bucket {
     #[derive(Debug, Clone, PartialEq)]
     pub struct VersioningConfiguration {
         /// `Status` (required).
-        pub status: Val<AccelerationStatus>,
+        pub status: Val<VersioningConfigurationStatus>,
     }
 
     impl VersioningConfiguration {
         /// A value with its required properties; the others are set with the methods below.
-        pub fn new(status: impl Into<Val<AccelerationStatus>>) -> Self {
+        pub fn new(status: impl Into<Val<VersioningConfigurationStatus>>) -> Self {
             Self {
                 status: status.into(),
             }
@@ -3765,7 +3803,9 @@ pub mod bucket {
                 &self.redirect_all_requests_to,
                 &Constraint::NONE,
             );
-            v.check("RoutingRules", &self.routing_rules, &Constraint::NONE);
+            if !self.routing_rules.is_empty() {
+                v.check("RoutingRules", &self.routing_rules, &Constraint::NONE);
+            }
         }
     }
 
@@ -4600,6 +4640,41 @@ pub mod bucket {
         fn check(&self, _: &Constraint, _: &mut Validator) {}
     }
 
+    /// Values of `Status`.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+    pub enum RuleStatus {
+        /// `Enabled`.
+        Enabled,
+        /// `Disabled`.
+        Disabled,
+    }
+
+    impl RuleStatus {
+        /// The value as written in the template.
+        pub fn as_str(self) -> &'static str {
+            match self {
+                RuleStatus::Enabled => "Enabled",
+                RuleStatus::Disabled => "Disabled",
+            }
+        }
+    }
+
+    impl ToNode for RuleStatus {
+        fn to_node(&self) -> Node {
+            Node::Str(self.as_str().to_string())
+        }
+    }
+
+    impl From<RuleStatus> for Val<RuleStatus> {
+        fn from(v: RuleStatus) -> Self {
+            Val::Lit(v)
+        }
+    }
+
+    impl Check for Val<RuleStatus> {
+        fn check(&self, _: &Constraint, _: &mut Validator) {}
+    }
+
     /// Values of `TransitionDefaultMinimumObjectSize`.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
     pub enum TransitionDefaultMinimumObjectSize {
@@ -4741,6 +4816,41 @@ pub mod bucket {
     }
 
     impl Check for Val<SseAlgorithm> {
+        fn check(&self, _: &Constraint, _: &mut Validator) {}
+    }
+
+    /// Values of `Expiration`.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+    pub enum Expiration {
+        /// `ENABLED`.
+        Enabled,
+        /// `DISABLED`.
+        Disabled,
+    }
+
+    impl Expiration {
+        /// The value as written in the template.
+        pub fn as_str(self) -> &'static str {
+            match self {
+                Expiration::Enabled => "ENABLED",
+                Expiration::Disabled => "DISABLED",
+            }
+        }
+    }
+
+    impl ToNode for Expiration {
+        fn to_node(&self) -> Node {
+            Node::Str(self.as_str().to_string())
+        }
+    }
+
+    impl From<Expiration> for Val<Expiration> {
+        fn from(v: Expiration) -> Self {
+            Val::Lit(v)
+        }
+    }
+
+    impl Check for Val<Expiration> {
         fn check(&self, _: &Constraint, _: &mut Validator) {}
     }
 
@@ -4931,6 +5041,76 @@ pub mod bucket {
     }
 
     impl Check for Val<ReplicationDestinationStorageClass> {
+        fn check(&self, _: &Constraint, _: &mut Validator) {}
+    }
+
+    /// Values of `Status`.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+    pub enum ReplicaModificationsStatus {
+        /// `Enabled`.
+        Enabled,
+        /// `Disabled`.
+        Disabled,
+    }
+
+    impl ReplicaModificationsStatus {
+        /// The value as written in the template.
+        pub fn as_str(self) -> &'static str {
+            match self {
+                ReplicaModificationsStatus::Enabled => "Enabled",
+                ReplicaModificationsStatus::Disabled => "Disabled",
+            }
+        }
+    }
+
+    impl ToNode for ReplicaModificationsStatus {
+        fn to_node(&self) -> Node {
+            Node::Str(self.as_str().to_string())
+        }
+    }
+
+    impl From<ReplicaModificationsStatus> for Val<ReplicaModificationsStatus> {
+        fn from(v: ReplicaModificationsStatus) -> Self {
+            Val::Lit(v)
+        }
+    }
+
+    impl Check for Val<ReplicaModificationsStatus> {
+        fn check(&self, _: &Constraint, _: &mut Validator) {}
+    }
+
+    /// Values of `Status`.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+    pub enum VersioningConfigurationStatus {
+        /// `Enabled`.
+        Enabled,
+        /// `Suspended`.
+        Suspended,
+    }
+
+    impl VersioningConfigurationStatus {
+        /// The value as written in the template.
+        pub fn as_str(self) -> &'static str {
+            match self {
+                VersioningConfigurationStatus::Enabled => "Enabled",
+                VersioningConfigurationStatus::Suspended => "Suspended",
+            }
+        }
+    }
+
+    impl ToNode for VersioningConfigurationStatus {
+        fn to_node(&self) -> Node {
+            Node::Str(self.as_str().to_string())
+        }
+    }
+
+    impl From<VersioningConfigurationStatus> for Val<VersioningConfigurationStatus> {
+        fn from(v: VersioningConfigurationStatus) -> Self {
+            Val::Lit(v)
+        }
+    }
+
+    impl Check for Val<VersioningConfigurationStatus> {
         fn check(&self, _: &Constraint, _: &mut Validator) {}
     }
 

@@ -125,7 +125,9 @@ impl Check for Secret {
                 ..Constraint::NONE
             },
         );
-        v.check("ReplicaRegions", &self.replica_regions, &Constraint::NONE);
+        if !self.replica_regions.is_empty() {
+            v.check("ReplicaRegions", &self.replica_regions, &Constraint::NONE);
+        }
         v.check(
             "SecretString",
             &self.secret_string,
@@ -135,7 +137,9 @@ impl Check for Secret {
                 ..Constraint::NONE
             },
         );
-        v.check("Tags", &self.tags, &Constraint::NONE);
+        if !self.tags.is_empty() {
+            v.check("Tags", &self.tags, &Constraint::NONE);
+        }
         v.check(
             "Type",
             &self.type_,

@@ -314,11 +314,13 @@ impl Check for Topic {
             &self.data_protection_policy,
             &Constraint::NONE,
         );
-        v.check(
-            "DeliveryStatusLogging",
-            &self.delivery_status_logging,
-            &Constraint::NONE,
-        );
+        if !self.delivery_status_logging.is_empty() {
+            v.check(
+                "DeliveryStatusLogging",
+                &self.delivery_status_logging,
+                &Constraint::NONE,
+            );
+        }
         v.check("DisplayName", &self.display_name, &Constraint::NONE);
         v.check(
             "FifoThroughputScope",
@@ -332,8 +334,12 @@ impl Check for Topic {
             &self.signature_version,
             &Constraint::NONE,
         );
-        v.check("Subscription", &self.subscription, &Constraint::NONE);
-        v.check("Tags", &self.tags, &Constraint::NONE);
+        if !self.subscription.is_empty() {
+            v.check("Subscription", &self.subscription, &Constraint::NONE);
+        }
+        if !self.tags.is_empty() {
+            v.check("Tags", &self.tags, &Constraint::NONE);
+        }
         v.check(
             "TopicName",
             &self.topic_name,

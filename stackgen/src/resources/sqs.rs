@@ -253,7 +253,9 @@ impl Check for Queue {
             &self.sqs_managed_sse_enabled,
             &Constraint::NONE,
         );
-        v.check("Tags", &self.tags, &Constraint::NONE);
+        if !self.tags.is_empty() {
+            v.check("Tags", &self.tags, &Constraint::NONE);
+        }
         v.check(
             "VisibilityTimeout",
             &self.visibility_timeout,

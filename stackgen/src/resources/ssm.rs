@@ -139,7 +139,9 @@ impl Check for Parameter {
                 ..Constraint::NONE
             },
         );
-        v.check("Tags", &self.tags, &Constraint::NONE);
+        if !self.tags.is_empty() {
+            v.check("Tags", &self.tags, &Constraint::NONE);
+        }
         v.check("Tier", &self.tier, &Constraint::NONE);
         v.check("Type", &self.type_, &Constraint::NONE);
         v.check("Value", &self.value, &Constraint::NONE);

@@ -200,29 +200,35 @@ impl Check for WebACL {
             &self.on_source_d_do_s_protection_config,
             &Constraint::NONE,
         );
-        v.check("Rules", &self.rules, &Constraint::NONE);
+        if !self.rules.is_empty() {
+            v.check("Rules", &self.rules, &Constraint::NONE);
+        }
         v.check("Scope", &self.scope, &Constraint::NONE);
-        v.check(
-            "Tags",
-            &self.tags,
-            &Constraint {
-                min_items: Some(1),
-                ..Constraint::NONE
-            },
-        );
-        v.check(
-            "TokenDomains",
-            &self.token_domains,
-            &Constraint {
-                items: Some(&Constraint {
-                    min_len: Some(1),
-                    max_len: Some(253),
-                    pattern: Some("^[\\w\\.\\-/]+$"),
+        if !self.tags.is_empty() {
+            v.check(
+                "Tags",
+                &self.tags,
+                &Constraint {
+                    min_items: Some(1),
                     ..Constraint::NONE
-                }),
-                ..Constraint::NONE
-            },
-        );
+                },
+            );
+        }
+        if !self.token_domains.is_empty() {
+            v.check(
+                "TokenDomains",
+                &self.token_domains,
+                &Constraint {
+                    items: Some(&Constraint {
+                        min_len: Some(1),
+                        max_len: Some(253),
+                        pattern: Some("^[\\w\\.\\-/]+$"),
+                        ..Constraint::NONE
+                    }),
+                    ..Constraint::NONE
+                },
+            );
+        }
         v.check(
             "VisibilityConfig",
             &self.visibility_config,
@@ -643,20 +649,22 @@ pub mod web_acl {
 
     impl Check for FieldToProtect {
         fn check(&self, _: &Constraint, v: &mut Validator) {
-            v.check(
-                "FieldKeys",
-                &self.field_keys,
-                &Constraint {
-                    max_items: Some(100),
-                    items: Some(&Constraint {
-                        min_len: Some(1),
-                        max_len: Some(64),
-                        pattern: Some("\\S"),
+            if !self.field_keys.is_empty() {
+                v.check(
+                    "FieldKeys",
+                    &self.field_keys,
+                    &Constraint {
+                        max_items: Some(100),
+                        items: Some(&Constraint {
+                            min_len: Some(1),
+                            max_len: Some(64),
+                            pattern: Some("\\S"),
+                            ..Constraint::NONE
+                        }),
                         ..Constraint::NONE
-                    }),
-                    ..Constraint::NONE
-                },
-            );
+                    },
+                );
+            }
             v.check("FieldType", &self.field_type, &Constraint::NONE);
         }
     }
@@ -931,14 +939,16 @@ pub mod web_acl {
                     ..Constraint::NONE
                 },
             );
-            v.check(
-                "ResponseHeaders",
-                &self.response_headers,
-                &Constraint {
-                    min_items: Some(1),
-                    ..Constraint::NONE
-                },
-            );
+            if !self.response_headers.is_empty() {
+                v.check(
+                    "ResponseHeaders",
+                    &self.response_headers,
+                    &Constraint {
+                        min_items: Some(1),
+                        ..Constraint::NONE
+                    },
+                );
+            }
         }
     }
 
@@ -1088,7 +1098,9 @@ pub mod web_acl {
                     ..Constraint::NONE
                 },
             );
-            v.check("RuleLabels", &self.rule_labels, &Constraint::NONE);
+            if !self.rule_labels.is_empty() {
+                v.check("RuleLabels", &self.rule_labels, &Constraint::NONE);
+            }
             v.check("Statement", &self.statement, &Constraint::NONE);
             v.check(
                 "VisibilityConfig",
@@ -1675,20 +1687,22 @@ pub mod web_acl {
 
     impl Check for AsnMatchStatement {
         fn check(&self, _: &Constraint, v: &mut Validator) {
-            v.check(
-                "AsnList",
-                &self.asn_list,
-                &Constraint {
-                    min_items: Some(1),
-                    max_items: Some(100),
-                    items: Some(&Constraint {
-                        minimum: Some(0.0),
-                        maximum: Some(4294967295.0),
+            if !self.asn_list.is_empty() {
+                v.check(
+                    "AsnList",
+                    &self.asn_list,
+                    &Constraint {
+                        min_items: Some(1),
+                        max_items: Some(100),
+                        items: Some(&Constraint {
+                            minimum: Some(0.0),
+                            maximum: Some(4294967295.0),
+                            ..Constraint::NONE
+                        }),
                         ..Constraint::NONE
-                    }),
-                    ..Constraint::NONE
-                },
-            );
+                    },
+                );
+            }
             v.check(
                 "ForwardedIPConfig",
                 &self.forwarded_ip_config,
@@ -2114,36 +2128,40 @@ pub mod web_acl {
     impl Check for CookieMatchPattern {
         fn check(&self, _: &Constraint, v: &mut Validator) {
             v.check("All", &self.all, &Constraint::NONE);
-            v.check(
-                "ExcludedCookies",
-                &self.excluded_cookies,
-                &Constraint {
-                    min_items: Some(1),
-                    max_items: Some(199),
-                    items: Some(&Constraint {
-                        min_len: Some(1),
-                        max_len: Some(60),
-                        pattern: Some(".*\\S.*"),
+            if !self.excluded_cookies.is_empty() {
+                v.check(
+                    "ExcludedCookies",
+                    &self.excluded_cookies,
+                    &Constraint {
+                        min_items: Some(1),
+                        max_items: Some(199),
+                        items: Some(&Constraint {
+                            min_len: Some(1),
+                            max_len: Some(60),
+                            pattern: Some(".*\\S.*"),
+                            ..Constraint::NONE
+                        }),
                         ..Constraint::NONE
-                    }),
-                    ..Constraint::NONE
-                },
-            );
-            v.check(
-                "IncludedCookies",
-                &self.included_cookies,
-                &Constraint {
-                    min_items: Some(1),
-                    max_items: Some(199),
-                    items: Some(&Constraint {
-                        min_len: Some(1),
-                        max_len: Some(60),
-                        pattern: Some(".*\\S.*"),
+                    },
+                );
+            }
+            if !self.included_cookies.is_empty() {
+                v.check(
+                    "IncludedCookies",
+                    &self.included_cookies,
+                    &Constraint {
+                        min_items: Some(1),
+                        max_items: Some(199),
+                        items: Some(&Constraint {
+                            min_len: Some(1),
+                            max_len: Some(60),
+                            pattern: Some(".*\\S.*"),
+                            ..Constraint::NONE
+                        }),
                         ..Constraint::NONE
-                    }),
-                    ..Constraint::NONE
-                },
-            );
+                    },
+                );
+            }
         }
     }
 
@@ -2275,36 +2293,40 @@ pub mod web_acl {
     impl Check for HeaderMatchPattern {
         fn check(&self, _: &Constraint, v: &mut Validator) {
             v.check("All", &self.all, &Constraint::NONE);
-            v.check(
-                "ExcludedHeaders",
-                &self.excluded_headers,
-                &Constraint {
-                    min_items: Some(1),
-                    max_items: Some(199),
-                    items: Some(&Constraint {
-                        min_len: Some(1),
-                        max_len: Some(64),
-                        pattern: Some(".*\\S.*"),
+            if !self.excluded_headers.is_empty() {
+                v.check(
+                    "ExcludedHeaders",
+                    &self.excluded_headers,
+                    &Constraint {
+                        min_items: Some(1),
+                        max_items: Some(199),
+                        items: Some(&Constraint {
+                            min_len: Some(1),
+                            max_len: Some(64),
+                            pattern: Some(".*\\S.*"),
+                            ..Constraint::NONE
+                        }),
                         ..Constraint::NONE
-                    }),
-                    ..Constraint::NONE
-                },
-            );
-            v.check(
-                "IncludedHeaders",
-                &self.included_headers,
-                &Constraint {
-                    min_items: Some(1),
-                    max_items: Some(199),
-                    items: Some(&Constraint {
-                        min_len: Some(1),
-                        max_len: Some(64),
-                        pattern: Some(".*\\S.*"),
+                    },
+                );
+            }
+            if !self.included_headers.is_empty() {
+                v.check(
+                    "IncludedHeaders",
+                    &self.included_headers,
+                    &Constraint {
+                        min_items: Some(1),
+                        max_items: Some(199),
+                        items: Some(&Constraint {
+                            min_len: Some(1),
+                            max_len: Some(64),
+                            pattern: Some(".*\\S.*"),
+                            ..Constraint::NONE
+                        }),
                         ..Constraint::NONE
-                    }),
-                    ..Constraint::NONE
-                },
-            );
+                    },
+                );
+            }
         }
     }
 
@@ -2384,7 +2406,7 @@ pub mod web_acl {
         /// `MatchPattern` (required).
         pub match_pattern: JsonMatchPattern,
         /// `MatchScope` (required).
-        pub match_scope: Val<MapMatchScope>,
+        pub match_scope: Val<JsonMatchScope>,
         /// `OversizeHandling`.
         pub oversize_handling: Option<Val<OversizeHandling>>,
     }
@@ -2393,7 +2415,7 @@ pub mod web_acl {
         /// A value with its required properties; the others are set with the methods below.
         pub fn new(
             match_pattern: JsonMatchPattern,
-            match_scope: impl Into<Val<MapMatchScope>>,
+            match_scope: impl Into<Val<JsonMatchScope>>,
         ) -> Self {
             Self {
                 invalid_fallback_behavior: None,
@@ -2487,18 +2509,20 @@ pub mod web_acl {
     impl Check for JsonMatchPattern {
         fn check(&self, _: &Constraint, v: &mut Validator) {
             v.check("All", &self.all, &Constraint::NONE);
-            v.check(
-                "IncludedPaths",
-                &self.included_paths,
-                &Constraint {
-                    min_items: Some(1),
-                    items: Some(&Constraint {
-                        pattern: Some("^[\\/]+([^~]*(~[01])*){1,512}$"),
+            if !self.included_paths.is_empty() {
+                v.check(
+                    "IncludedPaths",
+                    &self.included_paths,
+                    &Constraint {
+                        min_items: Some(1),
+                        items: Some(&Constraint {
+                            pattern: Some("^[\\/]+([^~]*(~[01])*){1,512}$"),
+                            ..Constraint::NONE
+                        }),
                         ..Constraint::NONE
-                    }),
-                    ..Constraint::NONE
-                },
-            );
+                    },
+                );
+            }
         }
     }
 
@@ -2695,14 +2719,16 @@ pub mod web_acl {
 
     impl Check for GeoMatchStatement {
         fn check(&self, _: &Constraint, v: &mut Validator) {
-            v.check(
-                "CountryCodes",
-                &self.country_codes,
-                &Constraint {
-                    min_items: Some(1),
-                    ..Constraint::NONE
-                },
-            );
+            if !self.country_codes.is_empty() {
+                v.check(
+                    "CountryCodes",
+                    &self.country_codes,
+                    &Constraint {
+                        min_items: Some(1),
+                        ..Constraint::NONE
+                    },
+                );
+            }
             v.check(
                 "ForwardedIPConfig",
                 &self.forwarded_ip_config,
@@ -2950,19 +2976,23 @@ pub mod web_acl {
 
     impl Check for ManagedRuleGroupStatement {
         fn check(&self, _: &Constraint, v: &mut Validator) {
-            v.check(
-                "ExcludedRules",
-                &self.excluded_rules,
-                &Constraint {
-                    max_items: Some(100),
-                    ..Constraint::NONE
-                },
-            );
-            v.check(
-                "ManagedRuleGroupConfigs",
-                &self.managed_rule_group_configs,
-                &Constraint::NONE,
-            );
+            if !self.excluded_rules.is_empty() {
+                v.check(
+                    "ExcludedRules",
+                    &self.excluded_rules,
+                    &Constraint {
+                        max_items: Some(100),
+                        ..Constraint::NONE
+                    },
+                );
+            }
+            if !self.managed_rule_group_configs.is_empty() {
+                v.check(
+                    "ManagedRuleGroupConfigs",
+                    &self.managed_rule_group_configs,
+                    &Constraint::NONE,
+                );
+            }
             v.check(
                 "Name",
                 &self.name,
@@ -2971,14 +3001,16 @@ pub mod web_acl {
                     ..Constraint::NONE
                 },
             );
-            v.check(
-                "RuleActionOverrides",
-                &self.rule_action_overrides,
-                &Constraint {
-                    max_items: Some(100),
-                    ..Constraint::NONE
-                },
-            );
+            if !self.rule_action_overrides.is_empty() {
+                v.check(
+                    "RuleActionOverrides",
+                    &self.rule_action_overrides,
+                    &Constraint {
+                        max_items: Some(100),
+                        ..Constraint::NONE
+                    },
+                );
+            }
             v.check(
                 "ScopeDownStatement",
                 &self.scope_down_statement,
@@ -3350,15 +3382,19 @@ pub mod web_acl {
 
     impl Check for RequestInspectionACFP {
         fn check(&self, _: &Constraint, v: &mut Validator) {
-            v.check("AddressFields", &self.address_fields, &Constraint::NONE);
+            if !self.address_fields.is_empty() {
+                v.check("AddressFields", &self.address_fields, &Constraint::NONE);
+            }
             v.check("EmailField", &self.email_field, &Constraint::NONE);
             v.check("PasswordField", &self.password_field, &Constraint::NONE);
             v.check("PayloadType", &self.payload_type, &Constraint::NONE);
-            v.check(
-                "PhoneNumberFields",
-                &self.phone_number_fields,
-                &Constraint::NONE,
-            );
+            if !self.phone_number_fields.is_empty() {
+                v.check(
+                    "PhoneNumberFields",
+                    &self.phone_number_fields,
+                    &Constraint::NONE,
+                );
+            }
             v.check("UsernameField", &self.username_field, &Constraint::NONE);
         }
     }
@@ -3997,11 +4033,13 @@ pub mod web_acl {
 
     impl Check for ClientSideAction {
         fn check(&self, _: &Constraint, v: &mut Validator) {
-            v.check(
-                "ExemptUriRegularExpressions",
-                &self.exempt_uri_regular_expressions,
-                &Constraint::NONE,
-            );
+            if !self.exempt_uri_regular_expressions.is_empty() {
+                v.check(
+                    "ExemptUriRegularExpressions",
+                    &self.exempt_uri_regular_expressions,
+                    &Constraint::NONE,
+                );
+            }
             v.check("Sensitivity", &self.sensitivity, &Constraint::NONE);
             v.check("UsageOfAction", &self.usage_of_action, &Constraint::NONE);
         }
@@ -4273,14 +4311,16 @@ pub mod web_acl {
                 &self.aggregate_key_type,
                 &Constraint::NONE,
             );
-            v.check(
-                "CustomKeys",
-                &self.custom_keys,
-                &Constraint {
-                    max_items: Some(5),
-                    ..Constraint::NONE
-                },
-            );
+            if !self.custom_keys.is_empty() {
+                v.check(
+                    "CustomKeys",
+                    &self.custom_keys,
+                    &Constraint {
+                        max_items: Some(5),
+                        ..Constraint::NONE
+                    },
+                );
+            }
             v.check(
                 "EvaluationWindowSec",
                 &self.evaluation_window_sec,
@@ -4957,22 +4997,26 @@ pub mod web_acl {
                     ..Constraint::NONE
                 },
             );
-            v.check(
-                "ExcludedRules",
-                &self.excluded_rules,
-                &Constraint {
-                    max_items: Some(100),
-                    ..Constraint::NONE
-                },
-            );
-            v.check(
-                "RuleActionOverrides",
-                &self.rule_action_overrides,
-                &Constraint {
-                    max_items: Some(100),
-                    ..Constraint::NONE
-                },
-            );
+            if !self.excluded_rules.is_empty() {
+                v.check(
+                    "ExcludedRules",
+                    &self.excluded_rules,
+                    &Constraint {
+                        max_items: Some(100),
+                        ..Constraint::NONE
+                    },
+                );
+            }
+            if !self.rule_action_overrides.is_empty() {
+                v.check(
+                    "RuleActionOverrides",
+                    &self.rule_action_overrides,
+                    &Constraint {
+                        max_items: Some(100),
+                        ..Constraint::NONE
+                    },
+                );
+            }
         }
     }
 
@@ -5537,6 +5581,44 @@ pub mod web_acl {
     }
 
     impl Check for Val<BodyParsingFallbackBehavior> {
+        fn check(&self, _: &Constraint, _: &mut Validator) {}
+    }
+
+    /// Values of `MatchScope`.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+    pub enum JsonMatchScope {
+        /// `ALL`.
+        All,
+        /// `KEY`.
+        Key,
+        /// `VALUE`.
+        Value,
+    }
+
+    impl JsonMatchScope {
+        /// The value as written in the template.
+        pub fn as_str(self) -> &'static str {
+            match self {
+                JsonMatchScope::All => "ALL",
+                JsonMatchScope::Key => "KEY",
+                JsonMatchScope::Value => "VALUE",
+            }
+        }
+    }
+
+    impl ToNode for JsonMatchScope {
+        fn to_node(&self) -> Node {
+            Node::Str(self.as_str().to_string())
+        }
+    }
+
+    impl From<JsonMatchScope> for Val<JsonMatchScope> {
+        fn from(v: JsonMatchScope) -> Self {
+            Val::Lit(v)
+        }
+    }
+
+    impl Check for Val<JsonMatchScope> {
         fn check(&self, _: &Constraint, _: &mut Validator) {}
     }
 

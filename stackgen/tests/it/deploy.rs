@@ -1,0 +1,1 @@
+//! The dev stack against LocalStack (see `localstack/`): placeholder until the launcher lands.
