@@ -3,6 +3,7 @@
 //!
 //! It is the only crate that knows CloudFormation, and it depends on no adapter crate.
 
+pub mod deploy;
 pub mod model;
 pub mod resources;
 pub mod stack;

@@ -51,10 +51,45 @@ pub fn render(env: Env, features: Features, format: Format) -> Result<String, Mo
     })
 }
 
+/// Where a template is deployed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Target {
+    /// AWS: everything.
+    Aws,
+    /// LocalStack on the host: see [`crate::stack::LOCALSTACK_EXCLUSIONS`].
+    LocalStack,
+}
+
+impl Target {
+    /// What the target can run.
+    pub fn features(self) -> Features {
+        match self {
+            Target::Aws => Features::ALL,
+            Target::LocalStack => Features::LOCALSTACK,
+        }
+    }
+}
+
+/// The target was not `aws` or `localstack`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown target; expected one of: aws, localstack")]
+pub struct UnknownTarget;
+
+impl std::str::FromStr for Target {
+    type Err = UnknownTarget;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "aws" => Ok(Target::Aws),
+            "localstack" => Ok(Target::LocalStack),
+            _ => Err(UnknownTarget),
+        }
+    }
+}
+
 /// Writes `kyc-<env>.<ext>` into `dir`; returns the path.
-pub fn write(env: Env, format: Format, dir: &Path) -> anyhow::Result<PathBuf> {
+pub fn write(env: Env, features: Features, format: Format, dir: &Path) -> anyhow::Result<PathBuf> {
     use anyhow::Context as _;
-    let text = render(env, Features::ALL, format).context("building the template")?;
+    let text = render(env, features, format).context("building the template")?;
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     let path = dir.join(format!("kyc-{env}.{}", format.extension()));
     std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;

@@ -272,7 +272,7 @@ pub fn build(
             };
             let h = t.add(
                 &id,
-                apigateway::Resource::new(prefix[depth - 1], parent, rest.to_ref()),
+                apigateway::Resource::new(parent, prefix[depth - 1], rest.to_ref()),
             )?;
             resource_refs.insert(prefix.clone(), (id.clone(), h.to_ref()));
             resources.push((prefix, id));

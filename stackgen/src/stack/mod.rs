@@ -30,6 +30,8 @@ pub struct Features {
     pub waf: bool,
     /// The WebSocket API (API Gateway v2).
     pub websocket: bool,
+    /// The CloudWatch dashboard.
+    pub dashboard: bool,
 }
 
 impl Features {
@@ -39,6 +41,7 @@ impl Features {
         cloudfront: true,
         waf: true,
         websocket: true,
+        dashboard: true,
     };
 }
 
@@ -58,6 +61,10 @@ pub const LOCALSTACK_EXCLUSIONS: &[(&str, &str)] = &[
         "WAFv2 is not part of the free LocalStack",
     ),
     (
+        "AWS::CloudWatch::Dashboard",
+        "not implemented by the free LocalStack: its CloudFormation only pretends to create it (and will refuse it in later releases)",
+    ),
+    (
         "AWS::ApiGatewayV2::* (the WebSocket API)",
         "API Gateway v2 (WebSocket and HTTP APIs) is not part of the free LocalStack",
     ),
@@ -70,6 +77,7 @@ impl Features {
         cloudfront: false,
         waf: false,
         websocket: false,
+        dashboard: false,
     };
 }
 
@@ -153,7 +161,7 @@ pub fn build_for(cfg: &EnvConfig, features: Features) -> Result<Template, ModelE
     if features.cloudfront {
         frontend::build(&mut t, cfg, &store)?;
     }
-    monitoring::build(&mut t, cfg, &store, fns.as_ref(), &apis)?;
+    monitoring::build(&mut t, cfg, features, &store, fns.as_ref(), &apis)?;
     storage::parameters(&mut t, cfg, &store, &apis)?;
 
     t.add_output(
@@ -200,7 +208,8 @@ mod tests {
                 !ty.starts_with("AWS::Lambda::")
                     && !ty.starts_with("AWS::CloudFront::")
                     && !ty.starts_with("AWS::WAFv2::")
-                    && !ty.starts_with("AWS::ApiGatewayV2::"),
+                    && !ty.starts_with("AWS::ApiGatewayV2::")
+                    && ty != "AWS::CloudWatch::Dashboard",
                 "{ty}"
             );
         }

@@ -5,7 +5,7 @@
 use super::api::{Apis, STAGE};
 use super::functions::Functions;
 use super::storage::Store;
-use super::EnvConfig;
+use super::{EnvConfig, Features};
 use crate::model::node::Node;
 use crate::model::template::{ModelError, Template};
 use crate::model::val::{sub, Str};
@@ -51,6 +51,7 @@ fn alarm(t: &mut Template, store: &Store, a: AlarmSpec<'_>) -> Result<(), ModelE
 pub fn build(
     t: &mut Template,
     cfg: &EnvConfig,
+    features: Features,
     store: &Store,
     fns: Option<&Functions>,
     apis: &Apis,
@@ -194,6 +195,9 @@ pub fn build(
         },
     )?;
 
+    if !features.dashboard {
+        return Ok(());
+    }
     // Dashboard body: CloudWatch wants a JSON string; the region comes from the stack.
     let metric_widget = |title: &str, metrics: Vec<Node>, stat: &str, x: i64, y: i64| {
         Node::map([

@@ -97,3 +97,14 @@ fn synthesising_all_three_environments_takes_well_under_a_second() {
     eprintln!("synthesised dev, stage and prod in {elapsed:?} (debug build)");
     assert!(elapsed.as_secs_f64() < 5.0, "{elapsed:?}");
 }
+
+#[test]
+fn api_resources_hang_from_their_parent_path() {
+    let t = super::template(Env::Dev);
+    let v1 = &t["Resources"]["ApiV1"]["Properties"];
+    assert_eq!(v1["PathPart"], "v1");
+    assert_eq!(v1["ParentId"]["Fn::GetAtt"][1], "RootResourceId");
+    let by_id = &t["Resources"]["ApiV1VerifyByVerificationId"]["Properties"];
+    assert_eq!(by_id["PathPart"], "{verificationId}");
+    assert_eq!(by_id["ParentId"]["Ref"], "ApiV1Verify");
+}
