@@ -242,6 +242,27 @@ impl Clients {
         }
     }
 
+    /// Clients for an emulator (`options.endpoint_url`) with its static `test` credentials.
+    pub async fn for_emulator(options: &Options) -> Self {
+        let mut loader = aws_config::defaults(BehaviorVersion::latest())
+            .region(aws_config::Region::new(options.region.clone()))
+            .credentials_provider(aws_sdk_cloudformation::config::Credentials::new(
+                "test", "test", None, None, "emulator",
+            ));
+        if let Some(url) = &options.endpoint_url {
+            loader = loader.endpoint_url(url.clone());
+        }
+        let config = loader.load().await;
+        let s3_config = aws_sdk_s3::config::Builder::from(&config)
+            .force_path_style(true)
+            .build();
+        Clients {
+            cfn: CfnClient::new(&config),
+            s3: S3Client::from_conf(s3_config),
+            sts: aws_sdk_sts::Client::new(&config),
+        }
+    }
+
     /// The CloudFormation client.
     pub fn cloudformation(&self) -> &CfnClient {
         &self.cfn

@@ -40,6 +40,8 @@ enum Command {
     Diff(Remote),
     /// Delete the stack and wait until it is gone.
     Delete(Remote),
+    /// List the handler names (one function and one `<name>.zip` artefact each).
+    Handlers,
 }
 
 #[derive(Args)]
@@ -91,6 +93,15 @@ impl Remote {
     }
 }
 
+/// LocalStack takes its static `test` credentials; AWS the default credential chain.
+async fn clients(o: &Options) -> Clients {
+    if o.target == Target::LocalStack {
+        Clients::for_emulator(o).await
+    } else {
+        Clients::new(o).await
+    }
+}
+
 fn runtime() -> Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -132,10 +143,16 @@ fn main() -> Result<()> {
             }
             Ok(())
         }
+        Command::Handlers => {
+            for h in stackgen::stack::functions::Handler::ALL {
+                println!("{}", h.name());
+            }
+            Ok(())
+        }
         Command::Deploy(r) => {
             let o = r.options()?;
             runtime()?.block_on(async {
-                let c = Clients::new(&o).await;
+                let c = clients(&o).await;
                 let outcome = deploy::deploy(&c, &o, &mut print_changes, &mut |e| eprintln!("{e}"))
                     .await
                     .with_context(|| format!("deploying {}", o.stack_name))?;
@@ -151,7 +168,7 @@ fn main() -> Result<()> {
         Command::Diff(r) => {
             let o = r.options()?;
             runtime()?.block_on(async {
-                let c = Clients::new(&o).await;
+                let c = clients(&o).await;
                 let changes = deploy::diff(&c, &o)
                     .await
                     .with_context(|| format!("diffing {}", o.stack_name))?;
@@ -165,7 +182,7 @@ fn main() -> Result<()> {
         Command::Delete(r) => {
             let o = r.options()?;
             runtime()?.block_on(async {
-                let c = Clients::new(&o).await;
+                let c = clients(&o).await;
                 deploy::delete(&c, &o, &mut |e| eprintln!("{e}"))
                     .await
                     .with_context(|| format!("deleting {}", o.stack_name))?;
