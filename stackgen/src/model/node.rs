@@ -349,6 +349,15 @@ mod tests {
         assert_eq!(json, "\"a\\u0001b\\\"c\"\n");
     }
 
+    proptest::proptest! {
+        #[test]
+        fn any_string_renders_to_json_that_reads_back_the_same(s in "\\PC{0,200}", k in "\\PC{0,20}") {
+            let node = Node::map([(k.clone(), Node::str(s.clone()))]);
+            let parsed: serde_json::Value = serde_json::from_str(&node.to_json()).expect("valid json");
+            proptest::prop_assert_eq!(parsed[&k].as_str(), Some(s.as_str()));
+        }
+    }
+
     #[test]
     fn compact_json_has_no_whitespace_between_tokens() {
         let n = Node::map([("a", Node::List(vec![Node::Int(1), Node::Float(2.5)]))]);

@@ -715,6 +715,68 @@ mod tests {
     }
 
     #[test]
+    fn conditions_and_if_render_and_are_checked() {
+        let mut t = Template::new("t");
+        let p = t
+            .add_parameter("Email", Parameter::string("address").default_value(""))
+            .expect("parameter");
+        let c = t
+            .add_condition(
+                "HasEmail",
+                Condition::Not(Box::new(Condition::Equals(p.to_ref(), Str::from("")))),
+            )
+            .expect("condition");
+        let v: Str = Val::if_(&c, p.to_ref(), Str::from("none"));
+        assert_eq!(
+            v.to_node().to_compact_json(),
+            r#"{"Fn::If":["HasEmail",{"Ref":"Email"},"none"]}"#
+        );
+        let only: Str = Val::only_if(&c, Str::from("x"));
+        assert!(only.to_node().to_compact_json().contains("AWS::NoValue"));
+        t.add_output("Out", Output::new(v, "if").export(Str::from("kyc-out")))
+            .expect("output");
+        t.check().expect("references resolve");
+        let json = t.to_node().to_compact_json();
+        assert!(json.contains(r#""Export":{"Name":"kyc-out"}"#), "{json}");
+    }
+
+    #[test]
+    fn an_if_on_an_unknown_condition_is_reported() {
+        let node = Node::map([(
+            "Fn::If",
+            Node::List(vec![Node::str("Nope"), Node::str("a"), Node::str("b")]),
+        )]);
+        assert!(matches!(
+            check_refs("R", &node, &|_| true, &|_| false),
+            Err(ModelError::UnknownCondition { .. })
+        ));
+    }
+
+    #[test]
+    fn a_logical_id_cannot_be_used_twice() {
+        let mut t = Template::new("t");
+        t.add_parameter("A", Parameter::string("a")).expect("first");
+        assert!(matches!(
+            t.add_parameter("A", Parameter::string("a")),
+            Err(ModelError::DuplicateLogicalId(_))
+        ));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn logical_id_parsing_never_panics_and_accepts_only_alphanumerics(s in "\\PC{0,300}") {
+            if let Ok(id) = LogicalId::parse(&s) {
+                proptest::prop_assert!(id.as_str().chars().all(|c| c.is_ascii_alphanumeric()));
+            }
+        }
+
+        #[test]
+        fn sub_name_scanning_never_panics(s in "\\PC{0,200}") {
+            let _ = sub_names(&s);
+        }
+    }
+
+    #[test]
     fn an_implicit_sub_reference_is_refused() {
         let node = Node::map([("Fn::Sub", Node::str("${SomeBucket}"))]);
         assert!(check_refs("R", &node, &|_| true, &|_| true).is_err());
