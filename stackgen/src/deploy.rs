@@ -573,7 +573,8 @@ async fn follow(
                 }
             }
             for ev in fresh.into_iter().rev() {
-                if ev.status.ends_with("_FAILED") {
+                // The stack's own event only repeats that something failed; the resources say what.
+                if ev.status.ends_with("_FAILED") && ev.logical_id != o.stack_name {
                     failures.push(ResourceFailure {
                         logical_id: ev.logical_id.clone(),
                         resource_type: ev.resource_type.clone(),

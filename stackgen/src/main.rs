@@ -55,6 +55,9 @@ struct Remote {
     /// aws or localstack.
     #[arg(long, default_value = "aws")]
     target: Target,
+    /// Stack name (default: kyc-<env>).
+    #[arg(long)]
+    stack_name: Option<String>,
     /// Region (default: AWS_REGION, AWS_DEFAULT_REGION, us-east-1).
     #[arg(long)]
     region: Option<String>,
@@ -77,6 +80,9 @@ impl Remote {
         let mut o = Options::new(self.env);
         o.target = self.target;
         o.endpoint_url = self.endpoint_url.clone();
+        if let Some(n) = &self.stack_name {
+            o.stack_name = n.clone();
+        }
         if let Some(r) = &self.region {
             o.region = r.clone();
         }
