@@ -108,3 +108,50 @@ fn api_resources_hang_from_their_parent_path() {
     assert_eq!(by_id["PathPart"], "{verificationId}");
     assert_eq!(by_id["ParentId"]["Ref"], "ApiV1Verify");
 }
+
+#[test]
+fn positional_constructor_arguments_landed_in_the_right_properties() {
+    // Generated constructors take required properties in name order; these checks catch a
+    // swapped pair of same-typed arguments.
+    for env in Env::ALL {
+        let t = super::template(env);
+        for (id, r) in t["Resources"].as_object().expect("resources") {
+            let p = &r["Properties"];
+            match r["Type"].as_str().unwrap_or_default() {
+                "AWS::Lambda::Permission" => {
+                    assert_eq!(p["Action"], "lambda:InvokeFunction", "{id}");
+                    let principal = p["Principal"].as_str().unwrap_or_default();
+                    assert!(principal.ends_with(".amazonaws.com"), "{id}: {principal}");
+                }
+                "AWS::KMS::Alias" => {
+                    assert!(
+                        p["AliasName"]
+                            .as_str()
+                            .is_some_and(|a| a.starts_with("alias/")),
+                        "{id}"
+                    );
+                }
+                "AWS::ApiGateway::UsagePlanKey" => assert_eq!(p["KeyType"], "API_KEY", "{id}"),
+                "AWS::ApiGateway::Method" => {
+                    let m = p["HttpMethod"].as_str().unwrap_or_default();
+                    assert!(
+                        ["GET", "POST", "PUT", "DELETE", "OPTIONS"].contains(&m),
+                        "{id}"
+                    );
+                    assert!(p["ResourceId"]["Ref"].is_string(), "{id}");
+                }
+                "AWS::ApiGateway::Authorizer" => assert_eq!(p["Type"], "TOKEN", "{id}"),
+                "AWS::ApiGatewayV2::Authorizer" => {
+                    assert_eq!(p["AuthorizerType"], "REQUEST", "{id}")
+                }
+                "AWS::SNS::Subscription" => {
+                    assert!(
+                        ["email", "lambda"].contains(&p["Protocol"].as_str().unwrap_or_default()),
+                        "{id}"
+                    );
+                }
+                _ => {}
+            }
+        }
+    }
+}
