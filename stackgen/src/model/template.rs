@@ -33,6 +33,9 @@ pub enum ModelError {
         /// What it names.
         target: String,
     },
+    /// A policy document could not be built.
+    #[error("iam policy: {0}")]
+    Iam(#[from] super::iam::IamError),
     /// A resource or output names a condition that is not defined.
     #[error("{from} uses condition {condition}, which is not defined")]
     UnknownCondition {

@@ -6,7 +6,7 @@ use sha2::{Digest, Sha256};
 use super::functions::{Functions, Handler};
 use super::storage::Store;
 use super::{arn, data_retention, EnvConfig, Features};
-use crate::model::iam::{IamError, PolicyDocument, Statement};
+use crate::model::iam::{PolicyDocument, Statement};
 use crate::model::node::Node;
 use crate::model::template::{Attributes, Handle, ModelError, Template};
 use crate::model::val::{pseudo, sub, Map, Str, ToNode, Val};
@@ -22,16 +22,6 @@ pub struct Apis {
     pub rest_url: Str,
     /// `wss://…/prod` when the WebSocket API is deployed.
     pub websocket_url: Option<Str>,
-}
-
-fn iam_err(e: IamError) -> ModelError {
-    ModelError::InvalidProperties {
-        resource: "api policy".into(),
-        violations: vec![crate::model::check::Violation {
-            path: "PolicyDocument".into(),
-            rule: e.to_string(),
-        }],
-    }
 }
 
 /// The stage name every API uses.
@@ -401,25 +391,21 @@ pub fn build(
     // API Gateway writes access logs through the account's CloudWatch role.
     let cw_role = t.add(
         "ApiGatewayCloudWatchRole",
-        iam::Role::new(
-            PolicyDocument::assume_role_by("apigateway.amazonaws.com").map_err(iam_err)?,
-        )
-        .description("Lets API Gateway write access logs to CloudWatch Logs")
-        .policies([iam::role::Policy::new(
-            PolicyDocument::new([Statement::allow([
-                "logs:CreateLogGroup",
-                "logs:CreateLogStream",
-                "logs:DescribeLogGroups",
-                "logs:DescribeLogStreams",
-                "logs:FilterLogEvents",
-                "logs:GetLogEvents",
-                "logs:PutLogEvents",
-            ])
-            .map_err(iam_err)?
-            .on([arn("logs:${AWS::Region}:${AWS::AccountId}:log-group:*", [])])])
-            .map_err(iam_err)?,
-            "push-to-cloudwatch-logs",
-        )]),
+        iam::Role::new(PolicyDocument::assume_role_by("apigateway.amazonaws.com")?)
+            .description("Lets API Gateway write access logs to CloudWatch Logs")
+            .policies([iam::role::Policy::new(
+                PolicyDocument::new([Statement::allow([
+                    "logs:CreateLogGroup",
+                    "logs:CreateLogStream",
+                    "logs:DescribeLogGroups",
+                    "logs:DescribeLogStreams",
+                    "logs:FilterLogEvents",
+                    "logs:GetLogEvents",
+                    "logs:PutLogEvents",
+                ])?
+                .on([arn("logs:${AWS::Region}:${AWS::AccountId}:log-group:*", [])])])?,
+                "push-to-cloudwatch-logs",
+            )]),
     )?;
     let account = t.add(
         "ApiGatewayAccount",

@@ -2,7 +2,7 @@
 
 use super::storage::Store;
 use super::{arn, data_retention, EnvConfig};
-use crate::model::iam::{IamError, PolicyDocument, Principal, Statement};
+use crate::model::iam::{PolicyDocument, Principal, Statement};
 use crate::model::template::{Handle, ModelError, Template};
 use crate::model::val::{sub, Str, Val};
 use crate::resources::{cloudfront, s3};
@@ -11,16 +11,6 @@ use crate::resources::{cloudfront, s3};
 const CACHING_OPTIMIZED: &str = "658327ea-f89d-4fab-a63d-7e88639e58f6";
 /// AWS managed response headers policy `Managed-SecurityHeadersPolicy`.
 const SECURITY_HEADERS: &str = "67f7725c-6f97-4210-82d7-5512b31e9d03";
-
-fn iam_err(e: IamError) -> ModelError {
-    ModelError::InvalidProperties {
-        resource: "FrontendBucketPolicy".into(),
-        violations: vec![crate::model::check::Violation {
-            path: "PolicyDocument".into(),
-            rule: e.to_string(),
-        }],
-    }
-}
 
 /// The bucket, the origin access control, the distribution and the bucket policy.
 pub fn build(
@@ -109,11 +99,9 @@ pub fn build(
         )?
     };
     let doc = PolicyDocument::new([
-        Statement::allow(["s3:GetObject"])
-            .map_err(iam_err)?
+        Statement::allow(["s3:GetObject"])?
             .sid("CloudFrontReadsThroughOriginAccessControl")
-            .principal(Principal::service("cloudfront.amazonaws.com"))
-            .map_err(iam_err)?
+            .principal(Principal::service("cloudfront.amazonaws.com"))?
             .on([sub("${Bucket}/*", [("Bucket", bucket.arn())])])
             .condition(
                 "StringEquals",
@@ -123,13 +111,11 @@ pub fn build(
                     [("Distribution", distribution.to_ref())],
                 )],
             ),
-        Statement::deny_service("s3")
-            .map_err(iam_err)?
+        Statement::deny_service("s3")?
             .sid("DenyRequestsWithoutTls")
             .on([bucket.arn(), sub("${Bucket}/*", [("Bucket", bucket.arn())])])
             .condition("Bool", "aws:SecureTransport", [Str::from("false")]),
-    ])
-    .map_err(iam_err)?;
+    ])?;
     t.add(
         "FrontendBucketPolicy",
         s3::BucketPolicy::new(bucket.to_ref(), doc),

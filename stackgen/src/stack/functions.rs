@@ -133,16 +133,6 @@ impl Functions {
     }
 }
 
-fn iam_err(e: IamError) -> ModelError {
-    ModelError::InvalidProperties {
-        resource: "role policy".into(),
-        violations: vec![crate::model::check::Violation {
-            path: "Policies.PolicyDocument".into(),
-            rule: e.to_string(),
-        }],
-    }
-}
-
 fn objects(bucket_arn: Str) -> Str {
     sub("${Bucket}/*", [("Bucket", bucket_arn)])
 }
@@ -317,31 +307,22 @@ pub fn build(
             &store.key,
         )?;
         let mut statements = vec![
-            Statement::allow(["logs:CreateLogStream", "logs:PutLogEvents"])
-                .map_err(iam_err)?
-                .on([log_group.arn()]),
-            Statement::allow(["xray:PutTelemetryRecords", "xray:PutTraceSegments"])
-                .map_err(iam_err)?
+            Statement::allow(["logs:CreateLogStream", "logs:PutLogEvents"])?.on([log_group.arn()]),
+            Statement::allow(["xray:PutTelemetryRecords", "xray:PutTraceSegments"])?
                 .on_any_resource("X-Ray trace submission has no resource-level permissions"),
-            Statement::allow(["sqs:SendMessage"])
-                .map_err(iam_err)?
-                .on([dlq.arn()]),
+            Statement::allow(["sqs:SendMessage"])?.on([dlq.arn()]),
             // Environment variables are encrypted with the data key.
-            Statement::allow(["kms:Decrypt"])
-                .map_err(iam_err)?
-                .on([store.key.arn()]),
+            Statement::allow(["kms:Decrypt"])?.on([store.key.arn()]),
         ];
-        statements.extend(permissions(h, cfg, store, ws_api).map_err(iam_err)?);
+        statements.extend(permissions(h, cfg, store, ws_api)?);
         let role = t.add(
             &format!("{id}Role"),
-            iam::Role::new(
-                PolicyDocument::assume_role_by("lambda.amazonaws.com").map_err(iam_err)?,
-            )
-            .description(format!("Least privilege for kyc-{}-{}", cfg.env, h.name()))
-            .policies([iam::role::Policy::new(
-                PolicyDocument::new(statements).map_err(iam_err)?,
-                format!("{}-least-privilege", h.name()),
-            )]),
+            iam::Role::new(PolicyDocument::assume_role_by("lambda.amazonaws.com")?)
+                .description(format!("Least privilege for kyc-{}-{}", cfg.env, h.name()))
+                .policies([iam::role::Policy::new(
+                    PolicyDocument::new(statements)?,
+                    format!("{}-least-privilege", h.name()),
+                )]),
         )?;
         let env_vars: Vec<(String, Str)> = vec![
             ("KYC_ENV".into(), Str::from(cfg.env.as_str())),

@@ -57,16 +57,6 @@ impl Store {
     }
 }
 
-fn iam(e: IamError) -> ModelError {
-    ModelError::InvalidProperties {
-        resource: "policy".into(),
-        violations: vec![crate::model::check::Violation {
-            path: "PolicyDocument".into(),
-            rule: e.to_string(),
-        }],
-    }
-}
-
 fn root() -> Principal {
     Principal::Aws(arn("iam::${AWS::AccountId}:root", []))
 }
@@ -235,10 +225,7 @@ pub(crate) fn data_bucket(
     let h = t.add_with(id, bucket, attrs)?;
     t.add(
         &format!("{id}Policy"),
-        s3::BucketPolicy::new(
-            h.to_ref(),
-            PolicyDocument::new([tls_only(&h).map_err(iam)?]).map_err(iam)?,
-        ),
+        s3::BucketPolicy::new(h.to_ref(), PolicyDocument::new([tls_only(&h)?])?),
     )?;
     Ok(h)
 }
@@ -340,7 +327,7 @@ pub fn build(
         kms::Key::new()
             .description(format!("KYC kit {} data key", cfg.env))
             .enable_key_rotation(true)
-            .key_policy(data_key_policy().map_err(iam)?),
+            .key_policy(data_key_policy()?),
         data_retention(cfg),
     )?;
     t.add(
@@ -353,7 +340,7 @@ pub fn build(
             .description(format!("KYC kit {} verification-token signing key (ES256)", cfg.env))
             .key_spec(KeySpec::EccNistP256)
             .key_usage(KeyUsage::SignVerify)
-            .key_policy(signing_key_policy().map_err(iam)?),
+            .key_policy(signing_key_policy()?),
         data_retention(cfg).checkov_skip(
             "CKV_AWS_7",
             "asymmetric signing keys cannot rotate automatically; tokens carry a key id so a new key is introduced beside the old one",
@@ -393,16 +380,13 @@ pub fn build(
             ),
         )?;
         let doc = PolicyDocument::new([
-            Statement::allow(["s3:PutObject"])
-                .map_err(iam)?
+            Statement::allow(["s3:PutObject"])?
                 .sid("S3ServerAccessLogs")
-                .principal(Principal::service("logging.s3.amazonaws.com"))
-                .map_err(iam)?
+                .principal(Principal::service("logging.s3.amazonaws.com"))?
                 .on([sub("${Bucket}/s3/*", [("Bucket", h.arn())])])
                 .condition("StringEquals", "aws:SourceAccount", [pseudo::account_id()]),
-            tls_only(&h).map_err(iam)?,
-        ])
-        .map_err(iam)?;
+            tls_only(&h)?,
+        ])?;
         t.add(
             "AccessLogBucketPolicy",
             s3::BucketPolicy::new(h.to_ref(), doc),
