@@ -191,15 +191,27 @@ down() {
     echo "localstack: not running" >&2
     return 0
   fi
-  kill -TERM "$pid" 2>/dev/null || true
+  # Its children (the DynamoDB Local JVM runs in a session of its own) are noted first, so that
+  # none outlives it even when it has to be killed.
+  local children
+  children="$(ps -o pid= --ppid "$pid" 2>/dev/null | tr -s ' \n' ' ' || true)"
+  # It was started with setsid, so its PID is also its process group.
+  kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
   for _ in $(seq 1 10); do
     kill -0 "$pid" 2>/dev/null || break
     sleep 1
   done
   if kill -0 "$pid" 2>/dev/null; then
     echo "localstack: still running after 10 s; sending KILL to $pid" >&2
-    kill -KILL "$pid" 2>/dev/null || true
+    kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
   fi
+  for child in $children; do
+    if kill -0 "$child" 2>/dev/null; then
+      kill -TERM "$child" 2>/dev/null || true
+      sleep 1
+      kill -KILL "$child" 2>/dev/null || true
+    fi
+  done
   rm -f "$PIDFILE"
   echo "localstack: stopped (pid $pid)" >&2
 }
