@@ -2,14 +2,27 @@
 //! with no tools beyond cargo.
 //!
 //! Tasks:
-//! - `ci`: everything CI checks, in order: formatting, the core-purity invariant, clippy with
-//!   warnings as errors, every test (unit, property, snapshot, doc). It is the README's test
-//!   command and what `.ci/run` runs.
+//! - `ci`: everything CI checks, in order: formatting, the core-purity invariant, generated code
+//!   up to date, clippy with warnings as errors, every test (unit, property, snapshot, doc, and
+//!   the LocalStack deploy with LocalStack started once around the tests), the template gates
+//!   (cfn-lint, checkov) and the workflow lint. It is the README's test command and what
+//!   `.ci/run` runs. Tools are installed idempotently into `.kyc-cache/`.
 //! - `core-purity`: proves `kyc-core` does not depend on any I/O crate (`cargo tree`).
 //! - `bench`: runs the benchmarks in release mode and prints their figures.
 //! - `setup`: installs the Debian packages and fetches the models and test assets the embedded
 //!   engines need (idempotent); `ci` runs it first.
+//! - `codegen [--check]`: generates stackgen's resource types from `stackgen/schemas/`.
+//! - `schemas [TYPE...]`: copies resource schemas from the pinned cfn-lint into `stackgen/schemas/`.
+//! - `lint-templates`: cfn-lint and checkov on the synthesised templates.
+//! - `lint-workflows`: actionlint on `.github/workflows/`.
+//! - `localstack install|up|down|status|env`: the emulator on the host (`localstack/launch.sh`).
+//! - `dist`: each Lambda handler as a `bootstrap` zip in `target/dist/`.
 
+mod codegen;
+mod dist;
+mod tools;
+
+use std::path::PathBuf;
 use std::process::Command;
 
 use anyhow::{bail, Context, Result};
@@ -41,11 +54,30 @@ fn main() -> Result<()> {
         Some("core-purity") => core_purity(),
         Some("bench") => bench(&args[1..]),
         Some("setup") => setup::run(),
+        Some("codegen") => codegen::run(&root(), args.iter().any(|a| a == "--check")),
+        Some("schemas") => tools::refresh_schemas(&root(), &args[1..]),
+        Some("lint-templates") => tools::lint_templates(&root(), &cargo),
+        Some("lint-workflows") => tools::lint_workflows(&root()),
+        Some("localstack") => match args.get(1).map(String::as_str) {
+            Some(task @ ("install" | "up" | "down" | "status" | "env")) => {
+                tools::localstack(&root(), task)
+            }
+            _ => bail!("usage: cargo xtask localstack install|up|down|status|env"),
+        },
+        Some("dist") => dist::run(&root(), &cargo),
         _ => {
-            eprintln!("usage: cargo xtask <ci|core-purity|bench [NAME]|setup>");
+            eprintln!(
+                "usage: cargo xtask <ci|core-purity|bench [NAME]|setup|codegen [--check]|schemas|lint-templates|lint-workflows|localstack CMD|dist>"
+            );
             bail!("unknown or missing task")
         }
     }
+}
+
+/// The workspace root (xtask lives one level below it).
+fn root() -> PathBuf {
+    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    manifest.parent().map(PathBuf::from).unwrap_or(manifest)
 }
 
 fn cargo() -> Command {
@@ -61,33 +93,59 @@ fn run(what: &str, cmd: &mut Command) -> Result<()> {
     Ok(())
 }
 
+fn timed<T>(what: &str, f: impl FnOnce() -> Result<T>) -> Result<T> {
+    let start = std::time::Instant::now();
+    let out = f();
+    eprintln!("    [{what}: {:.1} s]", start.elapsed().as_secs_f64());
+    out
+}
+
 fn ci() -> Result<()> {
-    setup::run()?;
+    let root = root();
+    timed("setup", setup::run)?;
     run(
         "cargo fmt --check",
         cargo().args(["fmt", "--all", "--", "--check"]),
     )?;
     core_purity()?;
-    run(
-        "cargo clippy",
-        cargo().args([
-            "clippy",
-            "--workspace",
-            "--all-targets",
-            "--locked",
-            "--",
-            "-D",
-            "warnings",
-        ]),
-    )?;
-    run(
-        "cargo test",
-        cargo().args(["test", "--workspace", "--all-targets", "--locked"]),
-    )?;
-    run(
-        "cargo test --doc",
-        cargo().args(["test", "--workspace", "--doc", "--locked"]),
-    )?;
+    eprintln!("==> generated resource types up to date");
+    codegen::run(&root, true)?;
+    timed("clippy", || {
+        run(
+            "cargo clippy",
+            cargo().args([
+                "clippy",
+                "--workspace",
+                "--all-targets",
+                "--locked",
+                "--",
+                "-D",
+                "warnings",
+            ]),
+        )
+    })?;
+    timed("lint tools install", || tools::lint_venv(&root).map(|_| ()))?;
+    {
+        // LocalStack runs once around the tests and is stopped (by PID) even when they fail.
+        let localstack = timed("LocalStack install and start", || {
+            tools::LocalStack::start(&root)
+        })?;
+        timed("cargo test", || {
+            run(
+                "cargo test",
+                cargo()
+                    .args(["test", "--workspace", "--all-targets", "--locked"])
+                    .env("KYC_LOCALSTACK_ENDPOINT", &localstack.endpoint)
+                    .env("KYC_LOCALSTACK_LOG", &localstack.log),
+            )
+        })?;
+        run(
+            "cargo test --doc",
+            cargo().args(["test", "--workspace", "--doc", "--locked"]),
+        )?;
+    }
+    timed("template gates", || tools::lint_templates(&root, &cargo))?;
+    timed("workflow lint", || tools::lint_workflows(&root))?;
     eprintln!("==> all checks passed");
     Ok(())
 }
