@@ -10,3 +10,5 @@
 //! A missing model or package is reported with what to install and how.
 
 pub mod config;
+pub mod docgen;
+pub mod ocr;

@@ -1,0 +1,232 @@
+//! Fusion of two readings of the MRZ band. Tesseract's two recognisers fail in complementary
+//! ways on OCR-B: the legacy classifier reads the `<` fillers and the line lengths right but
+//! confuses letters whose OCR-B shapes differ from its training (`M`→`H`, `W`→`N`, `Q`→`G`,
+//! `5`→`S`); the LSTM reads letters and digits right but turns filler runs into `K`, `L`, `C`,
+//! `X` and varies their length. Each line of the legacy reading is aligned with the matching
+//! line of the LSTM reading (weighted edit distance, filler look-alikes cheap), and the fused
+//! line keeps the legacy skeleton — its fillers, digits and length — with the LSTM's letter
+//! where both read a letter. The check digits in kyc-core then judge the
+//! result; nothing here knows the MRZ's field layout.
+
+/// Characters the LSTM tends to read a `<` as.
+const FILLER_LOOKALIKES: &[u8] = b"KLCX<";
+/// The MRZ line lengths (TD1, TD2/MRV-B, TD3/MRV-A).
+const LINE_LENGTHS: [usize; 3] = [30, 36, 44];
+/// The longest line aligned (longer text is not an MRZ line).
+const MAX_LINE: usize = 64;
+
+fn clean(line: &str) -> Vec<u8> {
+    line.bytes()
+        .filter(|b| !b.is_ascii_whitespace())
+        .map(|b| b.to_ascii_uppercase())
+        .take(MAX_LINE)
+        .collect()
+}
+
+fn mrz_lines(text: &str) -> Vec<Vec<u8>> {
+    text.lines()
+        .map(clean)
+        .filter(|l| l.len() >= 10)
+        .collect()
+}
+
+fn alnum(b: u8) -> bool {
+    b.is_ascii_uppercase() || b.is_ascii_digit()
+}
+
+fn sub_cost(g: u8, s: u8) -> u32 {
+    if g == s {
+        0
+    } else if g == b'<' && FILLER_LOOKALIKES.contains(&s) {
+        1
+    } else {
+        4
+    }
+}
+
+fn gap_cost(c: u8) -> u32 {
+    if FILLER_LOOKALIKES.contains(&c) {
+        2
+    } else {
+        3
+    }
+}
+
+/// One column of an alignment.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Column {
+    Both(u8, u8),
+    LegacyOnly(u8),
+    LstmOnly(u8),
+}
+
+/// Global alignment of `g` and `s` (Needleman–Wunsch with the costs above).
+fn align(g: &[u8], s: &[u8]) -> Vec<Column> {
+    let (n, m) = (g.len(), s.len());
+    let w = m + 1;
+    let mut cost = vec![0u32; (n + 1) * w];
+    for i in 1..=n {
+        cost[i * w] = cost[(i - 1) * w] + gap_cost(g[i - 1]);
+    }
+    for j in 1..=m {
+        cost[j] = cost[j - 1] + gap_cost(s[j - 1]);
+    }
+    for i in 1..=n {
+        for j in 1..=m {
+            let diag = cost[(i - 1) * w + j - 1] + sub_cost(g[i - 1], s[j - 1]);
+            let up = cost[(i - 1) * w + j] + gap_cost(g[i - 1]);
+            let left = cost[i * w + j - 1] + gap_cost(s[j - 1]);
+            cost[i * w + j] = diag.min(up).min(left);
+        }
+    }
+    let mut out = Vec::with_capacity(n.max(m));
+    let (mut i, mut j) = (n, m);
+    while i > 0 || j > 0 {
+        if i > 0 && j > 0 && cost[i * w + j] == cost[(i - 1) * w + j - 1] + sub_cost(g[i - 1], s[j - 1]) {
+            out.push(Column::Both(g[i - 1], s[j - 1]));
+            i -= 1;
+            j -= 1;
+        } else if i > 0 && cost[i * w + j] == cost[(i - 1) * w + j] + gap_cost(g[i - 1]) {
+            out.push(Column::LegacyOnly(g[i - 1]));
+            i -= 1;
+        } else if j > 0 {
+            out.push(Column::LstmOnly(s[j - 1]));
+            j -= 1;
+        } else {
+            // Unreachable with consistent costs; stop rather than loop.
+            break;
+        }
+    }
+    out.reverse();
+    out
+}
+
+fn target_length(len: usize) -> usize {
+    LINE_LENGTHS
+        .iter()
+        .copied()
+        .min_by_key(|t| t.abs_diff(len))
+        .unwrap_or(len)
+}
+
+fn fuse_line(g: &[u8], s: &[u8]) -> Vec<u8> {
+    let target = target_length(g.len());
+    let mut surplus = g.len() as i64 - target as i64;
+    let mut out = Vec::with_capacity(g.len());
+    let mut columns = align(g, s);
+    // One LSTM letter against two legacy characters (the legacy engine split a wide letter,
+    // `M`→`14`) on a line that is too long: the letter.
+    let mut i = 0;
+    while surplus > 0 && i + 1 < columns.len() {
+        let merged = match (columns.get(i), columns.get(i + 1)) {
+            (Some(Column::Both(a, b)), Some(Column::LegacyOnly(c)))
+            | (Some(Column::LegacyOnly(c)), Some(Column::Both(a, b)))
+                if alnum(*a) && alnum(*c) && b.is_ascii_uppercase() && !a.is_ascii_uppercase() =>
+            {
+                Some(*b)
+            }
+            _ => None,
+        };
+        if let Some(letter) = merged {
+            columns.splice(i..i + 2, [Column::Both(letter, letter)]);
+            surplus -= 1;
+        }
+        i += 1;
+    }
+    for col in columns {
+        match col {
+            Column::Both(a, b) => {
+                // The LSTM's letters where both read a letter; otherwise the legacy engine
+                // (its fillers; digits and letter/digit confusions are for the check digits
+                // and kyc-core's position classes to settle).
+                if a.is_ascii_uppercase() && b.is_ascii_uppercase() {
+                    out.push(b);
+                } else {
+                    out.push(a);
+                }
+            }
+            Column::LegacyOnly(a) => {
+                // A character only the legacy engine saw (a letter split in two): dropped when
+                // the line is too long and the LSTM saw nothing there.
+                if alnum(a) && surplus > 0 {
+                    surplus -= 1;
+                } else {
+                    out.push(a);
+                }
+            }
+            Column::LstmOnly(b) => {
+                // A letter or digit the legacy engine missed, when its line is too short.
+                if alnum(b) && !FILLER_LOOKALIKES.contains(&b) && surplus < 0 {
+                    out.push(b);
+                    surplus += 1;
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Fuses the legacy reading with the LSTM reading of the same band, line by line; lines are
+/// matched in order when both readings have the same number of MRZ-like lines, else the
+/// legacy reading is returned unchanged.
+pub fn fuse(legacy: &str, lstm: &str) -> String {
+    let g = mrz_lines(legacy);
+    let s = mrz_lines(lstm);
+    if g.is_empty() || g.len() != s.len() {
+        return legacy.to_string();
+    }
+    let lines: Vec<String> = g
+        .iter()
+        .zip(&s)
+        .map(|(gl, sl)| String::from_utf8_lossy(&fuse_line(gl, sl)).into_owned())
+        .collect();
+    let mut out = lines.join("\n");
+    out.push('\n');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn letters_come_from_the_lstm_and_fillers_from_the_legacy_engine() {
+        let legacy = "I<CZER39S178503<<<<<<<<<<<<<<<\n7012060H3302093CZE<<<<<<<<<<<6\nLINDGVIST<<HIKAEL<<<<<<<<<<<<<\n";
+        let lstm = "I<KCZER395178503<<<<<<<<<K<<K<LK<LKKLK\n7012060M3302093CZE<LKLLKLLLLKLKLKS\nLINDQVIST<K<<MIKAEL<<L<LL<CLLKLCLLLKLKL\n";
+        assert_eq!(
+            fuse(legacy, lstm),
+            "I<CZER39S178503<<<<<<<<<<<<<<<\n7012060M3302093CZE<<<<<<<<<<<6\nLINDQVIST<<MIKAEL<<<<<<<<<<<<<\n"
+        );
+    }
+
+    #[test]
+    fn a_letter_split_in_two_by_the_legacy_engine_is_joined_when_the_line_is_too_long() {
+        let legacy = "6012188142712309CAN<<<<<<<<<<<4";
+        let lstm = "6012188M2712309CAN<LKLKKLLLLLL<4";
+        assert_eq!(fuse(legacy, lstm), "6012188M2712309CAN<<<<<<<<<<<4\n");
+    }
+
+    #[test]
+    fn readings_with_different_line_counts_keep_the_legacy_text() {
+        let legacy = "P<HUNSIMEK<<PAUL<<<<<<<<<<<<<<<<<<<<<<<<<<<<\nRN12036979HUN6704104M2904249<<<<<<<<<<<<<<<6\n";
+        assert_eq!(fuse(legacy, "RW12036979HUN6704104M2904249<<<<<<KKLLLKKH"), legacy);
+        assert_eq!(fuse("", "ABC"), "");
+    }
+
+    proptest! {
+        #[test]
+        fn fusion_never_panics_and_keeps_line_counts(a in "[A-Z0-9<\n ]{0,200}", b in "\\PC{0,200}") {
+            let fused = fuse(&a, &b);
+            let n = mrz_lines(&a).len();
+            if n > 0 && n == mrz_lines(&b).len() {
+                prop_assert_eq!(fused.lines().count(), n);
+            }
+        }
+
+        #[test]
+        fn fusing_a_reading_with_itself_changes_nothing(line in "[A-Z0-9<]{30}") {
+            prop_assert_eq!(fuse(&line, &line), format!("{line}\n"));
+        }
+    }
+}
