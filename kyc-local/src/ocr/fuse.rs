@@ -24,10 +24,7 @@ fn clean(line: &str) -> Vec<u8> {
 }
 
 fn mrz_lines(text: &str) -> Vec<Vec<u8>> {
-    text.lines()
-        .map(clean)
-        .filter(|l| l.len() >= 10)
-        .collect()
+    text.lines().map(clean).filter(|l| l.len() >= 10).collect()
 }
 
 fn alnum(b: u8) -> bool {
@@ -82,7 +79,10 @@ fn align(g: &[u8], s: &[u8]) -> Vec<Column> {
     let mut out = Vec::with_capacity(n.max(m));
     let (mut i, mut j) = (n, m);
     while i > 0 || j > 0 {
-        if i > 0 && j > 0 && cost[i * w + j] == cost[(i - 1) * w + j - 1] + sub_cost(g[i - 1], s[j - 1]) {
+        if i > 0
+            && j > 0
+            && cost[i * w + j] == cost[(i - 1) * w + j - 1] + sub_cost(g[i - 1], s[j - 1])
+        {
             out.push(Column::Both(g[i - 1], s[j - 1]));
             i -= 1;
             j -= 1;
@@ -101,6 +101,41 @@ fn align(g: &[u8], s: &[u8]) -> Vec<Column> {
     out
 }
 
+/// The cost of aligning two lines, per character of the longer one.
+fn line_distance(g: &[u8], s: &[u8]) -> f32 {
+    let cost: u32 = align(g, s)
+        .iter()
+        .map(|c| match *c {
+            Column::Both(a, b) => sub_cost(a, b),
+            Column::LegacyOnly(a) => gap_cost(a),
+            Column::LstmOnly(b) => gap_cost(b),
+        })
+        .sum();
+    cost as f32 / g.len().max(s.len()).max(1) as f32
+}
+
+/// For each legacy line, the LSTM line read from the same place: in order when both readings
+/// have as many lines, else the closest unused line in reading order (none when every
+/// candidate is too different).
+fn match_lines(g: &[Vec<u8>], s: &[Vec<u8>]) -> Vec<Option<usize>> {
+    if g.len() == s.len() {
+        return (0..g.len()).map(Some).collect();
+    }
+    let mut next = 0;
+    g.iter()
+        .map(|gl| {
+            let best = (next..s.len())
+                .filter_map(|j| s.get(j).map(|sl| (j, line_distance(gl, sl))))
+                .min_by(|a, b| a.1.total_cmp(&b.1))
+                .filter(|(_, d)| *d <= 2.0);
+            if let Some((j, _)) = best {
+                next = j + 1;
+            }
+            best.map(|(j, _)| j)
+        })
+        .collect()
+}
+
 fn target_length(len: usize) -> usize {
     LINE_LENGTHS
         .iter()
@@ -109,10 +144,13 @@ fn target_length(len: usize) -> usize {
         .unwrap_or(len)
 }
 
-fn fuse_line(g: &[u8], s: &[u8]) -> Vec<u8> {
+/// A fused line and, for each position where one engine read a digit and the other another
+/// letter or digit, the position and the rejected alternative.
+fn fuse_line(g: &[u8], s: &[u8]) -> (Vec<u8>, Vec<(usize, u8)>) {
     let target = target_length(g.len());
     let mut surplus = g.len() as i64 - target as i64;
     let mut out = Vec::with_capacity(g.len());
+    let mut alternatives = Vec::new();
     let mut columns = align(g, s);
     // One LSTM letter against two legacy characters (the legacy engine split a wide letter,
     // `M`→`14`) on a line that is too long: the letter.
@@ -142,6 +180,9 @@ fn fuse_line(g: &[u8], s: &[u8]) -> Vec<u8> {
                 if a.is_ascii_uppercase() && b.is_ascii_uppercase() {
                     out.push(b);
                 } else {
+                    if a != b && alnum(a) && alnum(b) {
+                        alternatives.push((out.len(), b));
+                    }
                     out.push(a);
                 }
             }
@@ -163,26 +204,65 @@ fn fuse_line(g: &[u8], s: &[u8]) -> Vec<u8> {
             }
         }
     }
-    out
+    (out, alternatives)
 }
 
 /// Fuses the legacy reading with the LSTM reading of the same band, line by line; lines are
 /// matched in order when both readings have the same number of MRZ-like lines, else the
 /// legacy reading is returned unchanged.
 pub fn fuse(legacy: &str, lstm: &str) -> String {
+    fuse_variants(legacy, lstm, 1)
+        .into_iter()
+        .next()
+        .unwrap_or_else(|| legacy.to_string())
+}
+
+/// The fused reading first, then up to `max − 1` variants taking the LSTM's character instead
+/// at positions where the engines disagree on a digit (`8`/`B`, `5`/`S`, `0`/`D`: which one is
+/// right is for the check digits to tell). Variants are ordered by how many such positions they
+/// change, fewest first; only the first 6 disagreements are varied.
+pub fn fuse_variants(legacy: &str, lstm: &str, max: usize) -> Vec<String> {
     let g = mrz_lines(legacy);
     let s = mrz_lines(lstm);
-    if g.is_empty() || g.len() != s.len() {
-        return legacy.to_string();
+    if g.is_empty() {
+        return vec![legacy.to_string()];
     }
-    let lines: Vec<String> = g
-        .iter()
-        .zip(&s)
-        .map(|(gl, sl)| String::from_utf8_lossy(&fuse_line(gl, sl)).into_owned())
-        .collect();
-    let mut out = lines.join("\n");
-    out.push('\n');
-    out
+    let partners = match_lines(&g, &s);
+    let mut lines: Vec<Vec<u8>> = Vec::new();
+    let mut alternatives: Vec<(usize, usize, u8)> = Vec::new();
+    for (i, (gl, partner)) in g.iter().zip(partners).enumerate() {
+        let Some(sl) = partner.and_then(|j| s.get(j)) else {
+            lines.push(gl.clone());
+            continue;
+        };
+        let (line, alts) = fuse_line(gl, sl);
+        alternatives.extend(alts.into_iter().map(|(pos, c)| (i, pos, c)));
+        lines.push(line);
+    }
+    alternatives.truncate(6);
+    let mut masks: Vec<u32> = (0..(1u32 << alternatives.len())).collect();
+    masks.sort_by_key(|m| m.count_ones());
+    masks
+        .into_iter()
+        .take(max.max(1))
+        .map(|mask| {
+            let mut variant = lines.clone();
+            for (k, &(line, pos, c)) in alternatives.iter().enumerate() {
+                if mask & (1 << k) != 0 {
+                    if let Some(b) = variant.get_mut(line).and_then(|l| l.get_mut(pos)) {
+                        *b = c;
+                    }
+                }
+            }
+            let mut text = variant
+                .iter()
+                .map(|l| String::from_utf8_lossy(l).into_owned())
+                .collect::<Vec<_>>()
+                .join("\n");
+            text.push('\n');
+            text
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -208,10 +288,23 @@ mod tests {
     }
 
     #[test]
-    fn readings_with_different_line_counts_keep_the_legacy_text() {
+    fn readings_with_different_line_counts_are_matched_line_by_line() {
         let legacy = "P<HUNSIMEK<<PAUL<<<<<<<<<<<<<<<<<<<<<<<<<<<<\nRN12036979HUN6704104M2904249<<<<<<<<<<<<<<<6\n";
-        assert_eq!(fuse(legacy, "RW12036979HUN6704104M2904249<<<<<<KKLLLKKH"), legacy);
+        assert_eq!(
+            fuse(legacy, "RW12036979HUN6704104M2904249<<<<<<KKLLLKKH"),
+            "P<HUNSIMEK<<PAUL<<<<<<<<<<<<<<<<<<<<<<<<<<<<\nRW12036979HUN6704104M2904249<<<<<<<<<<<<<<<6\n"
+        );
+        assert_eq!(fuse(legacy, "SOMETHING ELSE ENTIRELY"), legacy);
         assert_eq!(fuse("", "ABC"), "");
+    }
+
+    #[test]
+    fn digit_disagreements_give_variants_fewest_changes_first() {
+        let v = fuse_variants("R39S17850<<", "R395178S0<<", 10);
+        assert_eq!(v.len(), 4);
+        assert_eq!(v[0], "R39S17850<<\n");
+        assert!(v[1..3].contains(&"R39517850<<\n".to_string()));
+        assert_eq!(v[3], "R395178S0<<\n");
     }
 
     proptest! {

@@ -9,6 +9,8 @@ use kyc_core::document::{classify_label, KeyValue};
 
 /// The most words looked at (a page has a few hundred).
 const MAX_WORDS: usize = 5000;
+/// Values Tesseract is less sure of than this (0–100) are noise: specks, patterns, photos.
+const MIN_VALUE_CONFIDENCE: f32 = 40.0;
 
 /// One recognised word.
 #[derive(Clone, PartialEq)]
@@ -150,36 +152,87 @@ fn letters(s: &str) -> usize {
     s.chars().filter(|c| c.is_alphabetic()).count()
 }
 
+/// Lowercase letter groups OCR engines confuse at small sizes (`rn`/`m` above all).
+const CONFUSIONS: &[(&str, &str)] = &[
+    ("m", "rn"),
+    ("m", "n"),
+    ("n", "m"),
+    ("rn", "m"),
+    ("n", "ri"),
+    ("ri", "n"),
+    ("cl", "d"),
+    ("d", "cl"),
+    ("vv", "w"),
+    ("li", "h"),
+    ("h", "li"),
+    ("l", "i"),
+    ("i", "l"),
+    ("t", "rt"),
+    ("b", "rb"),
+];
+
+/// The label `text` is, read as printed or with one confusion of [`CONFUSIONS`] undone.
+fn classify_tolerant(text: &str) -> Option<String> {
+    if classify_label(text, false).is_some() {
+        return Some(text.to_string());
+    }
+    if letters(text) < 4 || text.len() > 80 {
+        return None;
+    }
+    for (from, to) in CONFUSIONS {
+        for (at, _) in text.match_indices(from) {
+            let mut candidate = String::with_capacity(text.len() + 2);
+            candidate.push_str(text.get(..at).unwrap_or(""));
+            candidate.push_str(to);
+            candidate.push_str(text.get(at + from.len()..).unwrap_or(""));
+            if classify_label(&candidate, false).is_some() {
+                return Some(candidate);
+            }
+        }
+    }
+    None
+}
+
 /// Whether `text` names a field, and the text that does (a part of a bilingual label whose
-/// other part was misread still names it).
+/// other part was misread still names it; a small-print confusion such as `Surmame` is undone).
 fn label_key(text: &str) -> Option<String> {
     let text = text.trim();
     if letters(text) < 2 {
         return None;
     }
-    if classify_label(text, false).is_some() {
-        return Some(text.to_string());
+    // Field numbering (`4b.`) names a field only with words that name it too: OCR junk with a
+    // stray digit must not become a label.
+    if text.chars().any(|c| c.is_ascii_digit()) {
+        let words: Vec<&str> = text
+            .split_whitespace()
+            .filter(|w| !w.chars().any(|c| c.is_ascii_digit()))
+            .collect();
+        return label_key(&words.join(" "));
+    }
+    if let Some(key) = classify_tolerant(text) {
+        return Some(key);
     }
     if text.contains('/') {
-        let mut key: Option<&str> = None;
+        let mut key: Option<String> = None;
         let mut kind = None;
         for part in text.split('/') {
             let part = part.trim();
             if letters(part) < 2 {
                 continue;
             }
-            if let Some(k) = classify_label(part, false) {
+            if let Some(fixed) = classify_tolerant(part) {
+                let k = classify_label(&fixed, false);
                 match kind {
-                    Some(prev) if prev != k => return None,
+                    Some(prev) if Some(prev) != k => return None,
                     Some(_) => {}
                     None => {
-                        kind = Some(k);
-                        key = Some(part);
+                        kind = k;
+                        key = Some(fixed);
                     }
                 }
             }
         }
-        return key.map(str::to_string);
+        return key;
     }
     None
 }
@@ -255,11 +308,11 @@ pub fn pair(words: &[Word]) -> Vec<KeyValue> {
     let mut wanted: Vec<(usize, String)> = Vec::new();
     for (i, (p, r)) in phrases.iter().zip(&roles).enumerate() {
         match r {
-            Role::Inline(key, value) => {
-                pairs.push(KeyValue::new(key.clone(), value.clone(), p.conf()))
+            Role::Inline(key, value) if p.conf() >= MIN_VALUE_CONFIDENCE => {
+                pairs.push(KeyValue::new(key.clone(), value.clone(), p.conf()));
             }
             Role::Label(key) => wanted.push((i, key.clone())),
-            Role::Other => {}
+            Role::Inline(..) | Role::Other => {}
         }
     }
     // Every (label, value) candidate, nearest first; each label and each value used once.
@@ -269,7 +322,10 @@ pub fn pair(words: &[Word]) -> Vec<KeyValue> {
             continue;
         };
         for (vi, (value, r)) in phrases.iter().zip(&roles).enumerate() {
-            if vi == *label_index || !matches!(r, Role::Other) {
+            if vi == *label_index
+                || !matches!(r, Role::Other)
+                || value.conf() < MIN_VALUE_CONFIDENCE
+            {
                 continue;
             }
             if let Some(d) = distance(label, value) {
@@ -392,6 +448,11 @@ mod tests {
         assert_eq!(label_key("Nom / Surname").as_deref(), Some("Nom / Surname"));
         assert_eq!(label_key("02/01/1982"), None);
         assert_eq!(label_key("CARVALHO"), None);
+        assert_eq!(label_key("Surmame").as_deref(), Some("Surname"));
+        assert_eq!(label_key("Authonty").as_deref(), Some("Authority"));
+        assert_eq!(label_key("MARTIN"), None);
+        assert_eq!(label_key("Lie 1,3 AAR wo Eo, Bl"), None);
+        assert_eq!(label_key("1. Surname").as_deref(), Some("Surname"));
         assert_eq!(label_key("Surname / Date of birth"), None);
     }
 

@@ -40,7 +40,7 @@ pub mod raster;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use kyc_core::document::{normalise_pairs, NormaliseHints};
+use kyc_core::document::{cross_check, normalise_pairs, DocumentFields, Evidence, NormaliseHints};
 use kyc_core::model::{Date, Image};
 use kyc_core::ports::{Clock, DocumentReader, DocumentReading, PortError, ReadError};
 
@@ -177,11 +177,9 @@ impl TesseractDocumentReader {
         let gray = decode::decode_gray(bytes, &self.limits)?;
         let prepared = prepare(&gray);
         let mut engines = self.engines.lock().map_err(|_| unavailable())?;
-        let mrz_text = match prepared.mrz {
-            Some(rect) => Some(read_mrz_band(&mut engines, &prepared, rect)?),
-            None => None,
-        };
-        let mut printed_page = prepared.page.clone();
+        // The printed zone first: its fields settle between MRZ readings the check digits
+        // cannot tell apart.
+        let mut printed_page = binarised(&prepared.page);
         if let Some((x, y, w, h)) = prepared.mrz {
             blank(&mut printed_page, x, y, w, h);
         }
@@ -189,28 +187,49 @@ impl TesseractDocumentReader {
             .lstm
             .tsv(&printed_page, Segmentation::Sparse, prepared.ppi)
             .map_err(|_| unavailable())?;
-        drop(engines);
         let pairs = layout::pair(&layout::parse_tsv(&tsv));
-        let mut hints = NormaliseHints::new(today);
-        if let Some(state) = mrz_text.as_deref().and_then(|t| issuing_state(t, today)) {
-            hints = hints.with_issuing_country(state);
-        }
+        let unhinted = normalise_pairs(&pairs, &NormaliseHints::new(today));
+        let mrz_text = match prepared.mrz {
+            Some(rect) => Some(read_mrz_band(
+                &mut engines,
+                &prepared,
+                rect,
+                today,
+                &unhinted.fields,
+            )?),
+            None => None,
+        };
+        drop(engines);
+        let printed = match mrz_text.as_deref().and_then(|t| issuing_state(t, today)) {
+            Some(state) => normalise_pairs(
+                &pairs,
+                &NormaliseHints::new(today).with_issuing_country(state),
+            ),
+            None => unhinted,
+        };
         Ok(DocumentReading {
-            printed: normalise_pairs(&pairs, &hints),
+            printed,
             mrz_text: mrz_text.filter(|t| !t.trim().is_empty()),
         })
     }
 
     /// Only the MRZ: decode, analyse, read the band (`None` when no band is found). Blocking;
     /// used by the benchmark of the MRZ pass.
-    pub fn read_mrz_bytes(&self, bytes: &[u8]) -> Result<Option<String>, ReadError> {
+    pub fn read_mrz_bytes(&self, bytes: &[u8], today: Date) -> Result<Option<String>, ReadError> {
         let gray = decode::decode_gray(bytes, &self.limits)?;
         let prepared = prepare(&gray);
         let Some(rect) = prepared.mrz else {
             return Ok(None);
         };
         let mut engines = self.engines.lock().map_err(|_| unavailable())?;
-        read_mrz_band(&mut engines, &prepared, rect).map(Some)
+        read_mrz_band(
+            &mut engines,
+            &prepared,
+            rect,
+            today,
+            &DocumentFields::default(),
+        )
+        .map(Some)
     }
 }
 
@@ -263,6 +282,8 @@ fn read_mrz_band(
     engines: &mut Engines,
     prepared: &PreparedPage,
     (x, y, w, h): (usize, usize, usize, usize),
+    today: Date,
+    printed: &DocumentFields,
 ) -> Result<String, ReadError> {
     let band = prepared.page.crop(x, y, w, h);
     // A white margin: Tesseract drops characters touching the image edge.
@@ -288,7 +309,54 @@ fn read_mrz_band(
         .lstm
         .text(&padded, Segmentation::Block, prepared.ppi)
         .map_err(|_| unavailable())?;
-    Ok(fuse::fuse(&legacy, &lstm))
+    Ok(choose_reading(
+        fuse::fuse_variants(&legacy, &lstm, 64),
+        today,
+        printed,
+    ))
+}
+
+/// The reading in which kyc-core's tolerant parser finds exactly one passing MRZ, preferring
+/// the one that agrees with the most printed fields (the check digits cannot tell `8` from
+/// `S` or `0` from `A`), then the fewest check-digit repairs, then the plain fusion; the plain
+/// fusion when no reading has exactly one passing MRZ.
+fn choose_reading(variants: Vec<String>, today: Date, printed: &DocumentFields) -> String {
+    let mut best: Option<(usize, usize, usize)> = None;
+    for (i, text) in variants.iter().enumerate() {
+        let Ok(parsed) = kyc_core::mrz::parse_tolerant(text, today) else {
+            continue;
+        };
+        let [one] = parsed.candidates.as_slice() else {
+            continue;
+        };
+        let repairs = one
+            .corrections
+            .iter()
+            .filter(|c| c.kind == kyc_core::mrz::CorrectionKind::CheckDigit)
+            .count();
+        let agreements = cross_check(printed, &one.record.document_fields())
+            .iter()
+            .filter(|(_, e)| *e == Evidence::Agree)
+            .count();
+        let better =
+            best.is_none_or(|(a, r, _)| agreements > a || (agreements == a && repairs < r));
+        if better {
+            best = Some((agreements, repairs, i));
+        }
+    }
+    let index = best.map_or(0, |(_, _, i)| i);
+    variants.into_iter().nth(index).unwrap_or_default()
+}
+
+/// The page as black text on white (Bradley's adaptive threshold): pale, small labels survive
+/// it better than Tesseract's global threshold.
+fn binarised(page: &Raster) -> Raster {
+    let mask = analysis::binarise_adaptive(page, 41, 12);
+    let data = mask
+        .iter()
+        .map(|&dark| if dark { 0 } else { 255 })
+        .collect();
+    Raster::from_vec(page.width(), page.height(), 1, data).unwrap_or_else(|| page.clone())
 }
 
 /// Analyses the page and returns it scaled and levelled, with the MRZ band located.

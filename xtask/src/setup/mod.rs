@@ -8,6 +8,8 @@ use std::process::Command;
 
 use anyhow::{bail, Context, Result};
 
+mod ocr;
+
 /// The cache directory (`$KYC_CACHE_DIR` or `<workspace>/.kyc-cache`).
 pub fn cache_dir() -> PathBuf {
     std::env::var_os("KYC_CACHE_DIR").map_or_else(
@@ -22,8 +24,9 @@ pub fn cache_dir() -> PathBuf {
 
 /// Debian packages every part of the kit needs on this machine, installed with one apt call.
 fn debian_packages() -> Vec<&'static str> {
-    let packages: Vec<&'static str> = Vec::new();
+    let mut packages: Vec<&'static str> = Vec::new();
     // Each engine's module adds its packages here.
+    packages.extend(ocr::DEBIAN_PACKAGES);
     packages
 }
 
@@ -32,6 +35,7 @@ pub fn run() -> Result<()> {
     let cache = cache_dir();
     std::fs::create_dir_all(&cache).with_context(|| format!("creating {}", cache.display()))?;
     apt_install(&debian_packages())?;
+    ocr::run(&cache)?;
     eprintln!("==> setup complete (cache: {})", cache.display());
     Ok(())
 }
