@@ -3,6 +3,7 @@
 use clap::{Parser, Subcommand};
 use kyc_core::ports::Clock;
 
+pub mod document;
 pub mod mrz;
 
 /// The KYC kit's command-line tool.
@@ -20,6 +21,9 @@ pub enum Command {
     /// Machine-readable zones of travel documents (ICAO 9303).
     #[command(subcommand)]
     Mrz(mrz::MrzCommand),
+    /// Identity documents: OCR with the embedded engine, synthetic samples.
+    #[command(subcommand)]
+    Document(document::DocumentCommand),
 }
 
 /// How a command that ran to the end came out; the binary turns it into the exit status
@@ -53,5 +57,6 @@ pub fn run(
 ) -> anyhow::Result<Outcome> {
     match cli.command {
         Command::Mrz(cmd) => mrz::run(cmd, clock, stdin, out),
+        Command::Document(cmd) => document::run(cmd, clock, out),
     }
 }

@@ -2,4 +2,5 @@
 //! calling `handlers::cli::run` as a library (with a fake clock) and, where exit statuses and
 //! stderr matter, the built binary.
 
+mod document;
 mod mrz;
