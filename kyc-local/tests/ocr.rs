@@ -218,3 +218,33 @@ fn block_on<F: std::future::Future>(f: F) -> F::Output {
         }
     }
 }
+
+#[test]
+fn the_band_alone_matches_the_band_of_the_levelled_page() {
+    let (generator, _) = setup();
+    for (seed, dpi, rotation) in [(1u64, 600u32, 4.0f32), (2, 200, -3.0), (3, 330, 0.5)] {
+        let spec = DocSpec::new(seed, DocFormat::Td3, today()).with_variant(Variant {
+            dpi,
+            rotation_deg: rotation,
+            ..Variant::CLEAN
+        });
+        let doc = generator.generate(&spec).unwrap();
+        let gray = kyc_local::ocr::decode::decode_gray(&doc.bytes, &Default::default()).unwrap();
+        let geometry = kyc_local::ocr::analyse(&gray);
+        let (x, y, w, h) = geometry.mrz.expect("the MRZ band is found");
+        let alone = kyc_local::ocr::band_image(&gray, &geometry).unwrap();
+        let page = kyc_local::ocr::prepare(&gray).page.crop(x, y, w, h);
+        assert_eq!(
+            (alone.width(), alone.height()),
+            (page.width(), page.height())
+        );
+        let diff: u64 = alone
+            .data()
+            .iter()
+            .zip(page.data())
+            .map(|(a, b)| u64::from(a.abs_diff(*b)))
+            .sum();
+        let mean = diff as f64 / alone.data().len() as f64;
+        assert!(mean < 6.0, "seed {seed}: mean difference {mean:.1} levels");
+    }
+}

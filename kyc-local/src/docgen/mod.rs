@@ -156,8 +156,8 @@ impl DocSpec {
     }
 }
 
-/// A generated document: the encoded image and what it shows.
-#[derive(Clone, Debug)]
+/// A generated document: the encoded image and what it shows. `Debug` leaves out the bytes.
+#[derive(Clone)]
 pub struct GeneratedDocument {
     /// The encoded image (JPEG or PNG).
     pub bytes: Vec<u8>,
@@ -173,6 +173,19 @@ pub struct GeneratedDocument {
     pub labels: &'static LabelSet,
     /// The spec it was made from.
     pub spec: DocSpec,
+}
+
+impl std::fmt::Debug for GeneratedDocument {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GeneratedDocument")
+            .field("bytes", &self.bytes.len())
+            .field("image_type", &self.image_type)
+            .field("width", &self.width)
+            .field("height", &self.height)
+            .field("truth", &self.truth)
+            .field("spec", &self.spec)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Draws synthetic documents.

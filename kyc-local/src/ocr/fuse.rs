@@ -62,35 +62,47 @@ fn align(g: &[u8], s: &[u8]) -> Vec<Column> {
     let (n, m) = (g.len(), s.len());
     let w = m + 1;
     let mut cost = vec![0u32; (n + 1) * w];
+    // Every index below is within the table and the lines by construction; the accessors
+    // keep that from ever becoming a panic.
+    let at =
+        |cost: &[u32], i: usize, j: usize| cost.get(i * w + j).copied().unwrap_or(u32::MAX / 4);
+    let gc = |i: usize| g.get(i).copied().unwrap_or(b'<');
+    let sc = |j: usize| s.get(j).copied().unwrap_or(b'<');
     for i in 1..=n {
-        cost[i * w] = cost[(i - 1) * w] + gap_cost(g[i - 1]);
+        let v = at(&cost, i - 1, 0) + gap_cost(gc(i - 1));
+        if let Some(c) = cost.get_mut(i * w) {
+            *c = v;
+        }
     }
     for j in 1..=m {
-        cost[j] = cost[j - 1] + gap_cost(s[j - 1]);
+        let v = at(&cost, 0, j - 1) + gap_cost(sc(j - 1));
+        if let Some(c) = cost.get_mut(j) {
+            *c = v;
+        }
     }
     for i in 1..=n {
         for j in 1..=m {
-            let diag = cost[(i - 1) * w + j - 1] + sub_cost(g[i - 1], s[j - 1]);
-            let up = cost[(i - 1) * w + j] + gap_cost(g[i - 1]);
-            let left = cost[i * w + j - 1] + gap_cost(s[j - 1]);
-            cost[i * w + j] = diag.min(up).min(left);
+            let diag = at(&cost, i - 1, j - 1) + sub_cost(gc(i - 1), sc(j - 1));
+            let up = at(&cost, i - 1, j) + gap_cost(gc(i - 1));
+            let left = at(&cost, i, j - 1) + gap_cost(sc(j - 1));
+            if let Some(c) = cost.get_mut(i * w + j) {
+                *c = diag.min(up).min(left);
+            }
         }
     }
     let mut out = Vec::with_capacity(n.max(m));
     let (mut i, mut j) = (n, m);
     while i > 0 || j > 0 {
-        if i > 0
-            && j > 0
-            && cost[i * w + j] == cost[(i - 1) * w + j - 1] + sub_cost(g[i - 1], s[j - 1])
-        {
-            out.push(Column::Both(g[i - 1], s[j - 1]));
+        let here = at(&cost, i, j);
+        if i > 0 && j > 0 && here == at(&cost, i - 1, j - 1) + sub_cost(gc(i - 1), sc(j - 1)) {
+            out.push(Column::Both(gc(i - 1), sc(j - 1)));
             i -= 1;
             j -= 1;
-        } else if i > 0 && cost[i * w + j] == cost[(i - 1) * w + j] + gap_cost(g[i - 1]) {
-            out.push(Column::LegacyOnly(g[i - 1]));
+        } else if i > 0 && here == at(&cost, i - 1, j) + gap_cost(gc(i - 1)) {
+            out.push(Column::LegacyOnly(gc(i - 1)));
             i -= 1;
         } else if j > 0 {
-            out.push(Column::LstmOnly(s[j - 1]));
+            out.push(Column::LstmOnly(sc(j - 1)));
             j -= 1;
         } else {
             // Unreachable with consistent costs; stop rather than loop.

