@@ -3,6 +3,7 @@
 use clap::{Parser, Subcommand};
 use kyc_core::ports::Clock;
 
+pub mod document;
 pub mod face;
 pub mod mrz;
 pub mod sanctions;
@@ -28,6 +29,9 @@ pub enum Command {
     /// Faces: compare two photos with the local face engine.
     #[command(subcommand)]
     Face(face::FaceCommand),
+    /// Identity documents: OCR with the embedded engine, synthetic samples.
+    #[command(subcommand)]
+    Document(document::DocumentCommand),
 }
 
 /// How a command that ran to the end came out; the binary turns it into the exit status
@@ -63,5 +67,6 @@ pub fn run(
         Command::Mrz(cmd) => mrz::run(cmd, clock, stdin, out),
         Command::Sanctions(cmd) => sanctions::run(cmd, out).map(|()| Outcome::Success),
         Command::Face(cmd) => face::run(cmd, out),
+        Command::Document(cmd) => document::run(cmd, clock, out),
     }
 }

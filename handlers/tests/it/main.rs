@@ -2,5 +2,6 @@
 //! calling `handlers::cli::run` as a library (with a fake clock) and, where exit statuses and
 //! stderr matter, the built binary.
 
+mod document;
 mod face;
 mod mrz;

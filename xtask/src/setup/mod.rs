@@ -9,6 +9,7 @@ use std::process::Command;
 use anyhow::{bail, Context, Result};
 
 mod face;
+mod ocr;
 
 /// The cache directory (`$KYC_CACHE_DIR` or `<workspace>/.kyc-cache`).
 pub fn cache_dir() -> PathBuf {
@@ -27,6 +28,7 @@ fn debian_packages() -> Vec<&'static str> {
     let mut packages: Vec<&'static str> = Vec::new();
     packages.extend(face::DEBIAN_PACKAGES);
     // Each engine's module adds its packages here.
+    packages.extend(ocr::DEBIAN_PACKAGES);
     packages
 }
 
@@ -36,6 +38,7 @@ pub fn run() -> Result<()> {
     std::fs::create_dir_all(&cache).with_context(|| format!("creating {}", cache.display()))?;
     apt_install(&debian_packages())?;
     face::run(&cache)?;
+    ocr::run(&cache)?;
     eprintln!("==> setup complete (cache: {})", cache.display());
     Ok(())
 }
