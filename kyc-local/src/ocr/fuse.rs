@@ -156,9 +156,10 @@ fn target_length(len: usize) -> usize {
         .unwrap_or(len)
 }
 
-/// A fused line and, for each position where one engine read a digit and the other another
-/// letter or digit, the position and the rejected alternative.
-fn fuse_line(g: &[u8], s: &[u8]) -> (Vec<u8>, Vec<(usize, u8)>) {
+/// A fused line and, for each position where the engines read different letters or digits,
+/// the position, the rejected alternative and whether a digit is involved (those come first
+/// when variants are built: the check digits can judge them).
+fn fuse_line(g: &[u8], s: &[u8]) -> (Vec<u8>, Vec<(usize, u8, bool)>) {
     let target = target_length(g.len());
     let mut surplus = g.len() as i64 - target as i64;
     let mut out = Vec::with_capacity(g.len());
@@ -190,10 +191,13 @@ fn fuse_line(g: &[u8], s: &[u8]) -> (Vec<u8>, Vec<(usize, u8)>) {
                 // (its fillers; digits and letter/digit confusions are for the check digits
                 // and kyc-core's position classes to settle).
                 if a.is_ascii_uppercase() && b.is_ascii_uppercase() {
+                    if a != b {
+                        alternatives.push((out.len(), a, false));
+                    }
                     out.push(b);
                 } else {
                     if a != b && alnum(a) && alnum(b) {
-                        alternatives.push((out.len(), b));
+                        alternatives.push((out.len(), b, true));
                     }
                     out.push(a);
                 }
@@ -229,10 +233,11 @@ pub fn fuse(legacy: &str, lstm: &str) -> String {
         .unwrap_or_else(|| legacy.to_string())
 }
 
-/// The fused reading first, then up to `max − 1` variants taking the LSTM's character instead
-/// at positions where the engines disagree on a digit (`8`/`B`, `5`/`S`, `0`/`D`: which one is
-/// right is for the check digits to tell). Variants are ordered by how many such positions they
-/// change, fewest first; only the first 6 disagreements are varied.
+/// The fused reading first, then up to `max − 1` variants taking the other engine's character
+/// at positions where the engines disagree: on a digit (`8`/`B`, `5`/`S`, `0`/`D`: the check
+/// digits tell which is right), then on a letter (`IRL`/`IRE` in a country code: only one is a
+/// code). Variants are ordered by how many positions they change, fewest first; at most 6
+/// disagreements are varied, digits first.
 pub fn fuse_variants(legacy: &str, lstm: &str, max: usize) -> Vec<String> {
     let g = mrz_lines(legacy);
     let s = mrz_lines(lstm);
@@ -241,16 +246,18 @@ pub fn fuse_variants(legacy: &str, lstm: &str, max: usize) -> Vec<String> {
     }
     let partners = match_lines(&g, &s);
     let mut lines: Vec<Vec<u8>> = Vec::new();
-    let mut alternatives: Vec<(usize, usize, u8)> = Vec::new();
+    let mut alternatives: Vec<(usize, usize, u8, bool)> = Vec::new();
     for (i, (gl, partner)) in g.iter().zip(partners).enumerate() {
         let Some(sl) = partner.and_then(|j| s.get(j)) else {
             lines.push(gl.clone());
             continue;
         };
         let (line, alts) = fuse_line(gl, sl);
-        alternatives.extend(alts.into_iter().map(|(pos, c)| (i, pos, c)));
+        alternatives.extend(alts.into_iter().map(|(pos, c, digit)| (i, pos, c, digit)));
         lines.push(line);
     }
+    // Digit disagreements first (stable: reading order within each kind).
+    alternatives.sort_by_key(|a| !a.3);
     alternatives.truncate(6);
     let mut masks: Vec<u32> = (0..(1u32 << alternatives.len())).collect();
     masks.sort_by_key(|m| m.count_ones());
@@ -259,7 +266,7 @@ pub fn fuse_variants(legacy: &str, lstm: &str, max: usize) -> Vec<String> {
         .take(max.max(1))
         .map(|mask| {
             let mut variant = lines.clone();
-            for (k, &(line, pos, c)) in alternatives.iter().enumerate() {
+            for (k, &(line, pos, c, _)) in alternatives.iter().enumerate() {
                 if mask & (1 << k) != 0 {
                     if let Some(b) = variant.get_mut(line).and_then(|l| l.get_mut(pos)) {
                         *b = c;
@@ -275,6 +282,43 @@ pub fn fuse_variants(legacy: &str, lstm: &str, max: usize) -> Vec<String> {
             text
         })
         .collect()
+}
+
+/// The reading with the one place where `value` (a printed document number, say) appears
+/// with one or two characters different replaced by `value` itself; `None` when it appears
+/// exactly, nowhere, or in more than one place. The MRZ repeats the printed number verbatim,
+/// and the check digits then decide whether the printed reading is the right one.
+pub fn with_printed_value(reading: &str, value: &str) -> Option<String> {
+    let value: Vec<u8> = value.bytes().filter(|b| alnum(*b)).collect();
+    if value.len() < 6 || value.len() > MAX_LINE {
+        return None;
+    }
+    let mut lines: Vec<Vec<u8>> = reading.lines().map(clean).collect();
+    let mut hits: Vec<(usize, usize)> = Vec::new();
+    for (li, line) in lines.iter().enumerate() {
+        for (start, window) in line.windows(value.len()).enumerate() {
+            let diff = window.iter().zip(&value).filter(|(a, b)| a != b).count();
+            if diff == 0 {
+                return None;
+            }
+            if diff <= 2 {
+                hits.push((li, start));
+            }
+        }
+    }
+    let [(li, start)] = hits.as_slice() else {
+        return None;
+    };
+    let line = lines.get_mut(*li)?;
+    line.get_mut(*start..*start + value.len())?
+        .copy_from_slice(&value);
+    let mut text = lines
+        .iter()
+        .map(|l| String::from_utf8_lossy(l).into_owned())
+        .collect::<Vec<_>>()
+        .join("\n");
+    text.push('\n');
+    Some(text)
 }
 
 #[cfg(test)]
@@ -319,6 +363,19 @@ mod tests {
         assert_eq!(v[3], "R395178S0<<\n");
     }
 
+    #[test]
+    fn a_printed_number_replaces_its_near_copy_in_the_reading() {
+        let reading = "I<NORX003465042<<<<<<<<<<<<<<<\n6211109M3501151NOR<<<<<<<<<<<6\n";
+        assert_eq!(
+            with_printed_value(reading, "X00346E04").as_deref(),
+            Some("I<NORX00346E042<<<<<<<<<<<<<<<\n6211109M3501151NOR<<<<<<<<<<<6\n")
+        );
+        // Already there, too different, or too short: nothing to offer.
+        assert_eq!(with_printed_value(reading, "X00346504"), None);
+        assert_eq!(with_printed_value(reading, "ABCDEFGHI"), None);
+        assert_eq!(with_printed_value(reading, "X0"), None);
+    }
+
     proptest! {
         #[test]
         fn fusion_never_panics_and_keeps_line_counts(a in "[A-Z0-9<\n ]{0,200}", b in "\\PC{0,200}") {
@@ -327,6 +384,11 @@ mod tests {
             if n > 0 && n == mrz_lines(&b).len() {
                 prop_assert_eq!(fused.lines().count(), n);
             }
+        }
+
+        #[test]
+        fn printed_substitution_never_panics(a in "\\PC{0,120}", b in "\\PC{0,40}") {
+            let _ = with_printed_value(&a, &b);
         }
 
         #[test]

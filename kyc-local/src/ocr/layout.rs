@@ -120,15 +120,27 @@ fn phrases(words: &[Word]) -> Vec<Phrase> {
     sorted.sort_by(|a, b| a.x0.total_cmp(&b.x0));
     let mut out: Vec<Phrase> = Vec::new();
     for w in sorted {
-        let found = out.iter_mut().find(|p| {
-            let overlap = p.y1.min(w.y1) - p.y0.max(w.y0);
-            let h = p.h().min(w.h());
-            let gap = w.x0 - p.x1;
-            let line_h = p.h().max(w.h());
-            overlap >= 0.5 * h && gap > -0.5 * line_h && gap <= 1.2 * line_h
-                // Heights too different are a label next to a value, not one phrase.
-                && p.h() < 1.7 * w.h() && w.h() < 1.7 * p.h()
-        });
+        // The nearest phrase this word can continue.
+        let found = out
+            .iter_mut()
+            .filter(|p| {
+                let overlap = p.y1.min(w.y1) - p.y0.max(w.y0);
+                let h = p.h().min(w.h());
+                if overlap < 0.5 * h {
+                    return false;
+                }
+                // A word starting inside the phrase's box belongs to it (Tesseract's boxes
+                // sometimes overlap the next words of the line).
+                if w.x0 >= p.x0 && w.x0 < p.x1 {
+                    return true;
+                }
+                let gap = w.x0 - p.x1;
+                let line_h = p.h().max(w.h());
+                gap > -0.5 * line_h && gap <= 1.2 * line_h
+                    // Heights too different are a label next to a value, not one phrase.
+                    && p.h() < 1.7 * w.h() && w.h() < 1.7 * p.h()
+            })
+            .min_by(|a, b| (w.x0 - a.x1).abs().total_cmp(&(w.x0 - b.x1).abs()));
         match found {
             Some(p) => {
                 p.x1 = p.x1.max(w.x1);
@@ -262,11 +274,20 @@ fn role(p: &Phrase) -> Role {
             };
         }
     }
-    // `Label value`: the longest leading run of words that is a label, the rest its value.
+    // `Label value`: the longest leading run of words that is a label, the rest its value —
+    // when the rest is printed at least as tall (a label's own words, such as the `names` of
+    // a split `Given names`, are often only x-height tall).
     let words: Vec<&str> = p.words.iter().map(|w| w.text.as_str()).collect();
+    let tallest = |ws: &[Word]| ws.iter().map(Word::h).fold(0.0f32, f32::max);
     for k in (1..words.len()).rev() {
         let head = words.get(..k).map(|h| h.join(" ")).unwrap_or_default();
         let tail = words.get(k..).map(|t| t.join(" ")).unwrap_or_default();
+        let (Some(head_words), Some(tail_words)) = (p.words.get(..k), p.words.get(k..)) else {
+            continue;
+        };
+        if tallest(tail_words) < 0.85 * tallest(head_words) {
+            continue;
+        }
         if let Some(key) = label_key(&head) {
             if label_key(&tail).is_none() {
                 return Role::Inline(key, tail);
@@ -454,6 +475,31 @@ mod tests {
         assert_eq!(label_key("Lie 1,3 AAR wo Eo, Bl"), None);
         assert_eq!(label_key("1. Surname").as_deref(), Some("Surname"));
         assert_eq!(label_key("Surname / Date of birth"), None);
+    }
+
+    #[test]
+    fn words_inside_an_overlapping_box_join_their_phrase() {
+        // Tesseract gave "Nombre" a box reaching over "/ Given"; "names" is x-height only.
+        let word = |x0: f32, y0: f32, x1: f32, y1: f32, text: &str| Word {
+            x0,
+            y0,
+            x1,
+            y1,
+            conf: 95.0,
+            text: text.to_string(),
+        };
+        let words = vec![
+            word(568.0, 379.0, 716.0, 396.0, "Nombre"),
+            word(649.0, 375.0, 657.0, 405.0, "/"),
+            word(666.0, 379.0, 716.0, 396.0, "Given"),
+            word(725.0, 383.0, 788.0, 395.0, "names"),
+            word(568.0, 403.0, 679.0, 433.0, "CHLOE"),
+        ];
+        let got: Vec<(String, String)> = pair(&words)
+            .into_iter()
+            .map(|kv| (kv.key, kv.value))
+            .collect();
+        assert_eq!(got, vec![("Nombre".into(), "CHLOE".into())]);
     }
 
     #[test]

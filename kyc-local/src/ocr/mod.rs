@@ -326,11 +326,17 @@ fn read_mrz_band(
         .lstm
         .text(&padded, Segmentation::Block, ppi)
         .map_err(|_| unavailable())?;
-    Ok(choose_reading(
-        fuse::fuse_variants(&legacy, &lstm, 64),
-        today,
-        printed,
-    ))
+    let best = choose_reading(fuse::fuse_variants(&legacy, &lstm, 64), today, printed);
+    // The printed document number, where the chosen reading holds a near copy of it: the
+    // check digits cannot tell every confusion apart (`0`/`D` and `6`/`H` can cancel out).
+    let with_printed = printed
+        .document_number
+        .as_ref()
+        .and_then(|n| fuse::with_printed_value(&best, n.value.as_str()));
+    Ok(match with_printed {
+        Some(alternative) => choose_reading(vec![best, alternative], today, printed),
+        None => best,
+    })
 }
 
 /// The reading in which kyc-core's tolerant parser finds exactly one passing MRZ, preferring
