@@ -5,7 +5,8 @@
 //! `X` and varies their length. Each line of the legacy reading is aligned with the matching
 //! line of the LSTM reading (weighted edit distance, filler look-alikes cheap), and the fused
 //! line keeps the legacy skeleton — its fillers, digits and length — with the LSTM's letter
-//! where both read a letter. The check digits in kyc-core then judge the
+//! where both read a letter; the other engine's character becomes an alternative for the
+//! variants that kyc-core's parser and the check digits judge. The check digits in kyc-core then judge the
 //! result; nothing here knows the MRZ's field layout.
 
 /// Characters the LSTM tends to read a `<` as.
@@ -184,20 +185,30 @@ fn fuse_line(g: &[u8], s: &[u8]) -> (Vec<u8>, Vec<(usize, u8, bool)>) {
         }
         i += 1;
     }
-    for col in columns {
+    // An LSTM character is trusted where the engines agree on a neighbouring letter or digit;
+    // inside its garbled filler runs (`<<<6` read `LKLKS`) it is not.
+    let agrees = |k: Option<usize>| {
+        k.and_then(|k| columns.get(k))
+            .is_some_and(|c| matches!(c, Column::Both(x, y) if x == y && alnum(*x)))
+    };
+    let trusted: Vec<bool> = (0..columns.len())
+        .map(|k| agrees(k.checked_sub(1)) || agrees(Some(k + 1)))
+        .collect();
+    for (k, col) in columns.into_iter().enumerate() {
         match col {
             Column::Both(a, b) => {
-                // The LSTM's letters where both read a letter; otherwise the legacy engine
-                // (its fillers; digits and letter/digit confusions are for the check digits
-                // and kyc-core's position classes to settle).
-                if a.is_ascii_uppercase() && b.is_ascii_uppercase() {
-                    if a != b {
-                        alternatives.push((out.len(), a, false));
-                    }
+                // The LSTM's letter where both read a letter and it is trusted (OCR-B `M`,
+                // `W`, `Q` defeat the legacy classifier); otherwise the legacy engine (its
+                // fillers, and digits: both engines confuse `5`/`S`, `0`/`O`, `1`/`L`, and
+                // the check digits judge the alternative).
+                let digit = a.is_ascii_digit() || b.is_ascii_digit();
+                let letters = a.is_ascii_uppercase() && b.is_ascii_uppercase();
+                if a != b && letters && trusted.get(k).copied().unwrap_or(false) {
+                    alternatives.push((out.len(), a, digit));
                     out.push(b);
                 } else {
                     if a != b && alnum(a) && alnum(b) {
-                        alternatives.push((out.len(), b, true));
+                        alternatives.push((out.len(), b, digit));
                     }
                     out.push(a);
                 }

@@ -14,9 +14,17 @@
 //! 4. **MRZ**: the band is cropped and read by the *legacy* engine (better on OCR-B fillers)
 //!    with the whitelist `A-Z 0-9 <` as one block (`--psm 6`), and by the LSTM, which reads
 //!    OCR-B letters the legacy classifier confuses (`M`/`H`, `W`/`N`, `Q`/`G`) but not the
-//!    fillers; [`fuse`] keeps the legacy skeleton with the LSTM's letters. The text goes to
-//!    kyc-core, whose tolerant parser repairs what the check digits prove.
-//! 5. **Printed fields**: the page with the band blanked is read by the LSTM (sparse text,
+//!    fillers; [`fuse`] keeps the legacy skeleton with the LSTM's letters and turns every
+//!    disagreement into an alternative. kyc-core's tolerant parser judges the variants: the
+//!    reading with exactly one passing MRZ that agrees with the most printed fields, yields
+//!    the most fields and needs the fewest check-digit repairs wins. When that reading still
+//!    needed a repair or contradicts the printed zone, the legacy engine reads the band a second
+//!    time a third larger (its confusions change with the scale) and both looks compete. Last,
+//!    the printed document number replaces a near copy of itself in the reading if that
+//!    reading then wins (the 7-3-1 check digits cannot see every confusion). The text goes to
+//!    kyc-core (`document::assess`), which parses and cross-checks it again.
+//! 5. **Printed fields** (read first, so they can judge the MRZ readings): the page, binarised
+//!    (Bradley) with the band blanked, is read by the LSTM (sparse text,
 //!    `--psm 11`); words are paired into labelled values by layout ([`layout`]) and normalised
 //!    by `kyc_core::document::normalise_pairs`, with the issuing state read from the MRZ as
 //!    the hint for the day/month order.
@@ -303,7 +311,37 @@ fn read_mrz_band(
     today: Date,
     printed: &DocumentFields,
 ) -> Result<String, ReadError> {
-    // A white margin: Tesseract drops characters touching the image edge.
+    let (legacy, lstm) = read_band_once(engines, band, ppi, true)?;
+    let mut variants = fuse::fuse_variants(&legacy, &lstm, 64);
+    let (mut best, confident) = choose_reading(&variants, today, printed);
+    if !confident {
+        // A second look by the legacy engine a third larger (its confusions change with the
+        // scale), fused with the same LSTM reading; the readings of both looks compete.
+        let larger = band.resize_bilinear(band.width() * 4 / 3, band.height() * 4 / 3);
+        let (legacy2, _) = read_band_once(engines, &larger, ppi * 4 / 3, false)?;
+        variants.extend(fuse::fuse_variants(&legacy2, &lstm, 64));
+        best = choose_reading(&variants, today, printed).0;
+    }
+    // The printed document number, where the chosen reading holds a near copy of it: the
+    // check digits cannot tell every confusion apart (`0`/`D` and `6`/`H` can cancel out).
+    let with_printed = printed
+        .document_number
+        .as_ref()
+        .and_then(|n| fuse::with_printed_value(&best, n.value.as_str()));
+    Ok(match with_printed {
+        Some(alternative) => choose_reading(&[best, alternative], today, printed).0,
+        None => best,
+    })
+}
+
+/// The legacy engine's and (when `lstm`) the LSTM's text of the band, read with a white
+/// margin (Tesseract drops characters touching the image edge).
+fn read_band_once(
+    engines: &mut Engines,
+    band: &Raster,
+    ppi: i32,
+    lstm: bool,
+) -> Result<(String, String), ReadError> {
     let margin = 20;
     let mut padded = Raster::filled(
         band.width() + 2 * margin,
@@ -322,31 +360,26 @@ fn read_mrz_band(
         .legacy
         .text(&padded, Segmentation::Block, ppi)
         .map_err(|_| unavailable())?;
-    let lstm = engines
-        .lstm
-        .text(&padded, Segmentation::Block, ppi)
-        .map_err(|_| unavailable())?;
-    let best = choose_reading(fuse::fuse_variants(&legacy, &lstm, 64), today, printed);
-    // The printed document number, where the chosen reading holds a near copy of it: the
-    // check digits cannot tell every confusion apart (`0`/`D` and `6`/`H` can cancel out).
-    let with_printed = printed
-        .document_number
-        .as_ref()
-        .and_then(|n| fuse::with_printed_value(&best, n.value.as_str()));
-    Ok(match with_printed {
-        Some(alternative) => choose_reading(vec![best, alternative], today, printed),
-        None => best,
-    })
+    let lstm = if lstm {
+        engines
+            .lstm
+            .text(&padded, Segmentation::Block, ppi)
+            .map_err(|_| unavailable())?
+    } else {
+        String::new()
+    };
+    Ok((legacy, lstm))
 }
 
 /// The reading in which kyc-core's tolerant parser finds exactly one passing MRZ, preferring
 /// the one that agrees with the most printed fields (the check digits cannot tell `8` from
 /// `S` or `0` from `A`), then the one whose fields all parse (no check digit covers the sex),
 /// then the fewest check-digit repairs, then the plain fusion; the plain fusion when no
-/// reading has exactly one passing MRZ.
-fn choose_reading(variants: Vec<String>, today: Date, printed: &DocumentFields) -> String {
+/// reading has exactly one passing MRZ. Confident when the reading chosen needed no
+/// check-digit repair and disagrees with no printed field.
+fn choose_reading(variants: &[String], today: Date, printed: &DocumentFields) -> (String, bool) {
     // (agreements with the printed zone, fields the reading yields, check-digit repairs)
-    let mut best: Option<((usize, usize, usize), usize)> = None;
+    let mut best: Option<((usize, usize, usize), usize, bool)> = None;
     for (i, text) in variants.iter().enumerate() {
         let Ok(parsed) = kyc_core::mrz::parse_tolerant(text, today) else {
             continue;
@@ -360,20 +393,25 @@ fn choose_reading(variants: Vec<String>, today: Date, printed: &DocumentFields) 
             .filter(|c| c.kind == kyc_core::mrz::CorrectionKind::CheckDigit)
             .count();
         let fields = one.record.document_fields();
-        let agreements = cross_check(printed, &fields)
+        let evidence = cross_check(printed, &fields);
+        let agreements = evidence
             .iter()
             .filter(|(_, e)| *e == Evidence::Agree)
             .count();
+        let disagreements = evidence
+            .iter()
+            .filter(|(_, e)| *e == Evidence::Disagree)
+            .count();
         let score = (agreements, fields.present().len(), repairs);
-        let better = best.is_none_or(|((a, p, r), _)| {
+        let better = best.is_none_or(|((a, p, r), _, _)| {
             (score.0, score.1) > (a, p) || ((score.0, score.1) == (a, p) && score.2 < r)
         });
         if better {
-            best = Some((score, i));
+            best = Some((score, i, repairs == 0 && disagreements == 0));
         }
     }
-    let index = best.map_or(0, |(_, i)| i);
-    variants.into_iter().nth(index).unwrap_or_default()
+    let (index, confident) = best.map_or((0, false), |(_, i, c)| (i, c));
+    (variants.get(index).cloned().unwrap_or_default(), confident)
 }
 
 /// The page as black text on white (Bradley's adaptive threshold): pale, small labels survive
