@@ -72,7 +72,14 @@ pub fn apt_install(packages: &[&str]) -> Result<()> {
     }
     let status = install
         .env("DEBIAN_FRONTEND", "noninteractive")
-        .args(["install", "-y", "-qq", "--no-install-recommends"])
+        .args([
+            "-o",
+            "DPkg::Lock::Timeout=600",
+            "install",
+            "-y",
+            "-qq",
+            "--no-install-recommends",
+        ])
         .args(&missing)
         .status()
         .context("running apt-get install")?;
