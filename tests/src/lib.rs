@@ -75,20 +75,24 @@ pub fn localstack() -> &'static LocalStack {
 
 fn start() -> Result<LocalStack, String> {
     if let Ok(endpoint) = std::env::var("KYC_LOCALSTACK_ENDPOINT") {
-        let endpoint = endpoint.trim_end_matches('/').to_owned();
-        wait_healthy(&endpoint, Duration::from_secs(60)).map_err(|e| {
-            format!("KYC_LOCALSTACK_ENDPOINT={endpoint} is set but not healthy: {e}")
-        })?;
-        return Ok(LocalStack {
-            endpoint,
-            origin: Origin::Environment,
-            _container: None,
-        });
+        return connect(&endpoint, Duration::from_secs(60))
+            .map_err(|e| format!("KYC_LOCALSTACK_ENDPOINT is set but {e}"));
     }
     if docker_available() {
         return start_container();
     }
     start_host()
+}
+
+/// Connects to a running LocalStack at `endpoint`, waiting up to `within` for its health check.
+pub fn connect(endpoint: &str, within: Duration) -> Result<LocalStack, String> {
+    let endpoint = endpoint.trim_end_matches('/').to_owned();
+    wait_healthy(&endpoint, within).map_err(|e| format!("{endpoint} is not healthy: {e}"))?;
+    Ok(LocalStack {
+        endpoint,
+        origin: Origin::Environment,
+        _container: None,
+    })
 }
 
 /// Whether a Docker engine answers (`DOCKER_HOST`, or the default socket).
@@ -219,4 +223,34 @@ pub fn unique(prefix: &str) -> String {
         std::process::id(),
         N.fetch_add(1, Ordering::Relaxed)
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_endpoint_that_does_not_answer_is_an_error_not_a_skip() {
+        // A port nobody listens on: bind one, note it, release it.
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map(|a| a.port())
+            .unwrap();
+        let err = connect(&format!("http://127.0.0.1:{port}"), Duration::from_millis(600))
+            .err()
+            .expect("nothing listens there");
+        assert!(err.contains("not healthy"), "{err}");
+    }
+
+    #[test]
+    fn unique_names_differ_and_are_valid_bucket_names() {
+        let (a, b) = (unique("kyc-t"), unique("kyc-t"));
+        assert_ne!(a, b);
+        for n in [a, b] {
+            assert!(n.len() <= 63, "{n}");
+            assert!(n
+                .bytes()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'-'));
+        }
+    }
 }
