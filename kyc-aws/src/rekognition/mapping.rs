@@ -462,6 +462,39 @@ mod tests {
         }
 
         #[test]
+        fn any_numbers_in_face_details_give_valid_observations(
+            faces in proptest::collection::vec(
+                (proptest::array::uniform4(proptest::num::f32::ANY),
+                 proptest::array::uniform3(proptest::num::f32::ANY),
+                 proptest::num::f32::ANY, any::<bool>()),
+                0..5,
+            ),
+            (w, h) in (0u32..20_000, 0u32..20_000),
+        ) {
+            let details: Vec<FaceDetail> = faces
+                .iter()
+                .map(|(b, p, c, open)| {
+                    FaceDetail::builder()
+                        .bounding_box(bbox(b[0], b[1], b[2], b[3]))
+                        .pose(Pose::builder().yaw(p[0]).pitch(p[1]).roll(p[2]).build())
+                        .confidence(*c)
+                        .eyes_open(EyeOpen::builder().value(*open).confidence(*c).build())
+                        .quality(ImageQuality::builder().brightness(*c).sharpness(p[0]).build())
+                        .build()
+                })
+                .collect();
+            let d = detection_from_face_details(&details, &info(w, h));
+            prop_assert_eq!(d.analysis.quality.face_count as usize, faces.len());
+            prop_assert_eq!(d.faces.len(), faces.len());
+            if let Some(o) = d.analysis.observation {
+                // Every value went through kyc-core's validating constructors.
+                let b = o.bounding_box;
+                prop_assert!(FaceBox::new(b.left(), b.top(), b.width(), b.height()).is_ok());
+                prop_assert!((0.0..=1.0).contains(&o.confidence.value()));
+            }
+        }
+
+        #[test]
         fn attribute_probabilities_stay_in_range(v in any::<bool>(), c in proptest::num::f32::ANY) {
             if let Some(p) = attribute_probability(v, Some(c)) {
                 prop_assert!((0.0..=1.0).contains(&p.value()));
