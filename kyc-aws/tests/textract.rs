@@ -689,6 +689,46 @@ async fn a_failed_probe_opens_the_breaker_again() {
 }
 
 #[tokio::test]
+async fn an_abandoned_probe_does_not_leave_the_breaker_half_open_for_ever() {
+    let never = NeverClient::new();
+    let clock = Arc::new(FakeClock::at(Timestamp::from_secs(1_768_435_200)));
+    let breaker = CircuitBreaker::new(
+        BACKEND,
+        BreakerSettings {
+            failure_threshold: 1,
+            cool_down: Duration::from_secs(10),
+        },
+        clock.clone(),
+    );
+    let reader = TextractDocumentReader::new(
+        &sdk_config(no_retries(), never.clone()).await,
+        TextractMode::Forms,
+        breaker,
+        clock.clone(),
+    );
+    let image = Image::parse(photo(), MAX_IMAGE_BYTES).unwrap();
+    let abandon = || tokio::time::timeout(Duration::from_millis(30), reader.read(&image));
+    // A read abandoned by its caller counts as a failure: the breaker opens.
+    assert!(abandon().await.is_err());
+    assert!(matches!(
+        reader.breaker().state(),
+        BreakerState::Open { .. }
+    ));
+    // The probe after the cool-down is abandoned too: the breaker opens again rather than
+    // waiting for the probe's outcome, and after another cool-down the next probe is sent.
+    clock.advance_millis(10_000);
+    assert!(abandon().await.is_err());
+    assert_eq!(never.num_calls(), 2);
+    assert!(matches!(
+        reader.breaker().state(),
+        BreakerState::Open { .. }
+    ));
+    clock.advance_millis(10_000);
+    assert!(abandon().await.is_err());
+    assert_eq!(never.num_calls(), 3);
+}
+
+#[tokio::test]
 async fn hostile_images_are_refused_before_any_request() {
     let h = Harness::new(TextractMode::Both, fast_retries(), Vec::new()).await;
     let mut oversized = photo();

@@ -58,7 +58,8 @@
 //! ([`crate::config::AwsSettings::load`]): standard retries with backoff and jitter, connect,
 //! attempt and operation timeouts. Around them, the [`CircuitBreaker`] fails reads fast after
 //! repeated transient failures (Textract is billed per call and a throttling service is not
-//! helped by more calls).
+//! helped by more calls). A read abandoned midway (its future dropped) counts as a transient
+//! failure, so an abandoned half-open probe cannot leave the breaker waiting for ever.
 //!
 //! # The raw response
 //!
@@ -95,7 +96,7 @@ use kyc_core::model::{CountryCode, Date, Image, ValueError};
 use kyc_core::ports::{Clock, DocumentReader, DocumentReading, PortError, ReadError};
 use serde::{Deserialize, Serialize};
 
-use crate::breaker::{BreakerError, CircuitBreaker};
+use crate::breaker::{CallOutcome, CircuitBreaker};
 use crate::error::{classify_code, port_error, to_port_error};
 
 /// The backend name in errors and the breaker.
@@ -391,14 +392,17 @@ impl TextractDocumentReader {
         if image.bytes().len() > MAX_IMAGE_BYTES {
             return Err(ReadError::InvalidImage);
         }
-        let responses = self
-            .breaker
-            .call(self.call(image), is_transient)
-            .await
-            .map_err(|e| match e {
-                BreakerError::Open(port) => ReadError::Backend(port),
-                BreakerError::Inner(e) => e,
-            })?;
+        self.breaker.acquire().map_err(ReadError::Backend)?;
+        let mut guard = Guarded {
+            breaker: &self.breaker,
+            reported: false,
+        };
+        let result = self.call(image).await;
+        guard.report(match &result {
+            Err(e) if is_transient(e) => CallOutcome::Transient,
+            _ => CallOutcome::Healthy,
+        });
+        let responses = result?;
         let reading = responses.reading(self.clock.now().date());
         Ok(TextractAnalysis { reading, responses })
     }
@@ -450,6 +454,30 @@ impl DocumentReader for TextractDocumentReader {
     ) -> impl std::future::Future<Output = Result<DocumentReading, ReadError>> + Send {
         let image = image.clone();
         async move { self.analyze(&image).await.map(|a| a.reading) }
+    }
+}
+
+/// A call admitted by the breaker, whose outcome must be reported. A read abandoned before it
+/// finished (its future dropped: a caller's timeout, a Lambda deadline) is reported as a
+/// transient failure when the guard drops; otherwise a half-open breaker whose probe was
+/// abandoned would wait for that report for ever and refuse every later read.
+struct Guarded<'a> {
+    breaker: &'a CircuitBreaker,
+    reported: bool,
+}
+
+impl Guarded<'_> {
+    fn report(&mut self, outcome: CallOutcome) {
+        self.reported = true;
+        self.breaker.record(outcome);
+    }
+}
+
+impl Drop for Guarded<'_> {
+    fn drop(&mut self) {
+        if !self.reported {
+            self.breaker.record(CallOutcome::Transient);
+        }
     }
 }
 
