@@ -24,3 +24,4 @@ pub mod breaker;
 pub mod config;
 pub mod error;
 pub mod rekognition;
+pub mod textract;
