@@ -143,13 +143,35 @@ impl CircuitBreaker {
         F: std::future::Future<Output = Result<T, E>>,
     {
         self.acquire().map_err(BreakerError::Open)?;
+        // If the caller drops this future mid-call (its own timeout, a Lambda deadline), the
+        // guard counts a transient failure: otherwise an abandoned half-open probe would leave
+        // the breaker refusing every later call.
+        let mut guard = Pending {
+            breaker: self,
+            done: false,
+        };
         let result = call.await;
         let outcome = match &result {
             Err(e) if is_transient(e) => CallOutcome::Transient,
             _ => CallOutcome::Healthy,
         };
+        guard.done = true;
         self.record(outcome);
         result.map_err(BreakerError::Inner)
+    }
+}
+
+/// Records a transient failure when a guarded call is abandoned before it finishes.
+struct Pending<'a> {
+    breaker: &'a CircuitBreaker,
+    done: bool,
+}
+
+impl Drop for Pending<'_> {
+    fn drop(&mut self) {
+        if !self.done {
+            self.breaker.record(CallOutcome::Transient);
+        }
     }
 }
 
@@ -166,6 +188,7 @@ pub enum BreakerError<E> {
 mod tests {
     use super::*;
     use kyc_core::ports::fakes::FakeClock;
+    use std::future::Future as _;
 
     fn breaker(clock: Arc<FakeClock>) -> CircuitBreaker {
         CircuitBreaker::new(
@@ -204,6 +227,36 @@ mod tests {
         assert!(b.acquire().is_err(), "only one probe at a time");
         b.record(CallOutcome::Healthy);
         assert_eq!(b.state(), BreakerState::Closed { failures: 0 });
+    }
+
+    #[test]
+    fn an_abandoned_probe_does_not_leave_the_breaker_half_open() {
+        let clock = Arc::new(FakeClock::at(Timestamp::from_secs(1_800_000_000)));
+        let b = breaker(clock.clone());
+        for _ in 0..3 {
+            b.record(CallOutcome::Transient);
+        }
+        clock.advance_millis(10_000);
+        {
+            // Poll the probe once (it is pending forever), then drop it.
+            let mut probe = std::pin::pin!(b.call(
+                std::future::pending::<Result<(), PortError>>(),
+                PortError::is_retryable
+            ));
+            let waker = std::task::Waker::noop();
+            let mut cx = std::task::Context::from_waker(waker);
+            assert!(probe.as_mut().poll(&mut cx).is_pending());
+            assert_eq!(b.state(), BreakerState::HalfOpen);
+        }
+        assert!(
+            matches!(b.state(), BreakerState::Open { .. }),
+            "the abandoned probe counts as a failure and re-opens the breaker"
+        );
+        clock.advance_millis(10_000);
+        assert!(
+            b.acquire().is_ok(),
+            "a new probe is allowed after the cool-down"
+        );
     }
 
     #[test]

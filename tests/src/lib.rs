@@ -236,9 +236,12 @@ mod tests {
             .and_then(|l| l.local_addr())
             .map(|a| a.port())
             .unwrap();
-        let err = connect(&format!("http://127.0.0.1:{port}"), Duration::from_millis(600))
-            .err()
-            .expect("nothing listens there");
+        let err = connect(
+            &format!("http://127.0.0.1:{port}"),
+            Duration::from_millis(600),
+        )
+        .err()
+        .expect("nothing listens there");
         assert!(err.contains("not healthy"), "{err}");
     }
 
