@@ -22,4 +22,5 @@
 
 pub mod breaker;
 pub mod config;
+pub mod dynamo;
 pub mod error;
