@@ -42,8 +42,14 @@ use super::{
 /// # Errors
 ///
 /// A failed condition is [`PortError::Conflict`] (nothing changed), unless the stored item is
-/// exactly the one this call wrote (the SDK retried a write whose first attempt landed): then
-/// the save succeeds. A stored item that does not decode, or holds another verification's
+/// exactly the one this call writes, version and session byte for byte: then the save
+/// succeeds with that version. That is what makes a write whose first attempt landed but
+/// whose answer was lost (retried by the SDK, or by the caller after a timeout) succeed
+/// instead of reporting a conflict against itself. The adapter cannot tell such a retry from
+/// another call writing the identical session (same steps at the same instants), and need
+/// not: the stored state is exactly what either caller asked for, and any further change is
+/// again conditional. A different session under the same id (a replayed upload that built a
+/// new session) is a conflict. A stored item that does not decode, or holds another verification's
 /// session, is [`PortError::Integrity`]. The rest as in [`super`].
 #[derive(Clone, Debug)]
 pub struct DynamoSessionStore {
