@@ -22,6 +22,7 @@
 
 pub mod breaker;
 pub mod config;
+pub mod dynamo;
 pub mod error;
 pub mod rekognition;
 pub mod textract;

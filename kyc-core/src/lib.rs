@@ -25,5 +25,6 @@ pub mod mrz;
 pub mod ports;
 pub mod sanctions;
 pub mod session;
+pub mod tasks;
 pub mod text;
 pub mod token;

@@ -10,6 +10,7 @@
 //! - [`unique`]: resource names that do not collide between tests and runs.
 
 pub mod faults;
+pub mod provision;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -1,137 +1,17 @@
 //! `SqliteTaskStore`: the tasks of the SecureTask board (the reference app that accepts
-//! verification tokens), with optimistic concurrency like the sessions.
+//! verification tokens), with optimistic concurrency like the sessions. The model and its
+//! validation rules are kyc-core's ([`kyc_core::tasks`]), shared with the DynamoDB store.
 
-use std::fmt;
-use std::str::FromStr;
-
-use kyc_core::model::Timestamp;
+use kyc_core::model::{Timestamp, ValueError};
 use kyc_core::ports::Version;
 use rusqlite::{params, OptionalExtension as _, Row};
-use serde::{Deserialize, Serialize};
 
-use super::crypto::random_hex;
+pub use kyc_core::tasks::{
+    Task, TaskChange, TaskId, TaskStatus, UnknownStatus, MAX_OWNER_LEN, MAX_TITLE_CHARS,
+};
+
+use super::crypto::OsRandom;
 use super::{Database, StoreError};
-
-/// The longest task title, in characters.
-pub const MAX_TITLE_CHARS: usize = 200;
-/// The longest owner subject, in bytes.
-pub const MAX_OWNER_LEN: usize = 128;
-
-/// A task's identifier: 32 lowercase hex digits, drawn from the OS generator.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
-pub struct TaskId(String);
-
-impl TaskId {
-    fn generate() -> Result<Self, StoreError> {
-        random_hex(16).map(Self)
-    }
-
-    /// Parses an identifier (from a URL path); anything but 32 lowercase hex digits is refused.
-    pub fn parse(s: &str) -> Result<Self, StoreError> {
-        let ok = s.len() == 32 && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
-        ok.then(|| Self(s.to_owned()))
-            .ok_or(StoreError::Invalid { what: "task id" })
-    }
-
-    /// The identifier as text.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Display for TaskId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl TryFrom<String> for TaskId {
-    type Error = StoreError;
-    fn try_from(s: String) -> Result<Self, Self::Error> {
-        Self::parse(&s)
-    }
-}
-
-impl From<TaskId> for String {
-    fn from(id: TaskId) -> Self {
-        id.0
-    }
-}
-
-/// Where a task stands.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum TaskStatus {
-    /// Not started.
-    Todo,
-    /// In progress.
-    Doing,
-    /// Finished.
-    Done,
-}
-
-impl TaskStatus {
-    /// The stored and serialised name: `todo`, `doing` or `done`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Todo => "todo",
-            Self::Doing => "doing",
-            Self::Done => "done",
-        }
-    }
-}
-
-/// Why a status name was refused.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("task status must be one of todo, doing, done")]
-pub struct UnknownStatus;
-
-impl FromStr for TaskStatus {
-    type Err = UnknownStatus;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "todo" => Ok(Self::Todo),
-            "doing" => Ok(Self::Doing),
-            "done" => Ok(Self::Done),
-            _ => Err(UnknownStatus),
-        }
-    }
-}
-
-/// One task.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Task {
-    /// Its identifier.
-    pub id: TaskId,
-    /// The subject that owns it (a verified token's `sub`).
-    pub owner: String,
-    /// Its title.
-    pub title: String,
-    /// Where it stands.
-    pub status: TaskStatus,
-    /// When it was created.
-    pub created_at: Timestamp,
-    /// When it last changed.
-    pub updated_at: Timestamp,
-    /// Its version for conditional updates: 1 at creation, one more per change.
-    #[serde(serialize_with = "version_number")]
-    pub version: Version,
-}
-
-fn version_number<S: serde::Serializer>(v: &Version, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_u64(v.0)
-}
-
-/// What an update changes (`None` keeps the current value).
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct TaskChange {
-    /// A new title.
-    pub title: Option<String>,
-    /// A new status.
-    pub status: Option<TaskStatus>,
-}
 
 /// Tasks in the `tasks` table. Blocking: call from a blocking thread (see [`Database`]).
 #[derive(Clone, Debug)]
@@ -150,17 +30,7 @@ impl SqliteTaskStore {
     /// Creates a `todo` task for `owner`. [`StoreError::Invalid`] for an empty or overlong
     /// owner or title, or a title with control characters.
     pub fn create(&self, owner: &str, title: &str, now: Timestamp) -> Result<Task, StoreError> {
-        check_owner(owner)?;
-        let title = check_title(title)?;
-        let task = Task {
-            id: TaskId::generate()?,
-            owner: owner.to_owned(),
-            title,
-            status: TaskStatus::Todo,
-            created_at: now,
-            updated_at: now,
-            version: Version(1),
-        };
+        let task = Task::new(TaskId::generate(&OsRandom), owner, title, now).map_err(invalid)?;
         self.db.with(|c| {
             c.prepare_cached(&format!(
                 "INSERT INTO tasks ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1)"
@@ -209,7 +79,12 @@ impl SqliteTaskStore {
         change: &TaskChange,
         now: Timestamp,
     ) -> Result<Option<Task>, StoreError> {
-        let title = change.title.as_deref().map(check_title).transpose()?;
+        let title = change
+            .title
+            .as_deref()
+            .map(kyc_core::tasks::normalize_title)
+            .transpose()
+            .map_err(invalid)?;
         let version = i64::try_from(expected.0).map_err(|_| StoreError::Conflict)?;
         self.db.write(|tx| {
             let updated = tx
@@ -261,20 +136,18 @@ impl SqliteTaskStore {
     }
 }
 
-fn check_owner(owner: &str) -> Result<(), StoreError> {
-    let ok = !owner.is_empty()
-        && owner.len() <= MAX_OWNER_LEN
-        && owner.bytes().all(|b| b.is_ascii_graphic());
-    ok.then_some(())
-        .ok_or(StoreError::Invalid { what: "task owner" })
-}
-
-fn check_title(title: &str) -> Result<String, StoreError> {
-    let t = title.trim();
-    let ok =
-        !t.is_empty() && t.chars().count() <= MAX_TITLE_CHARS && !t.chars().any(char::is_control);
-    ok.then(|| t.to_owned())
-        .ok_or(StoreError::Invalid { what: "task title" })
+/// The refused value's role, as [`StoreError::Invalid`].
+fn invalid(e: ValueError) -> StoreError {
+    let what = match e {
+        ValueError::Empty { what }
+        | ValueError::TooLong { what, .. }
+        | ValueError::InvalidCharacter { what }
+        | ValueError::OutOfRange { what }
+        | ValueError::Malformed { what, .. }
+        | ValueError::Unknown { what, .. } => what,
+        _ => "task",
+    };
+    StoreError::Invalid { what }
 }
 
 fn row_to_task(r: &Row<'_>) -> rusqlite::Result<Result<Task, StoreError>> {
