@@ -88,7 +88,7 @@ impl AuditLogError {
 
 /// The audit log port: one append-only hash chain per verification.
 ///
-/// Adapters: `DynamoDbAuditLog` (table `KycAuditLog`, partition key `verificationId`, sort key
+/// Adapters: `DynamoAuditLog` (kyc-aws) (table `KycAuditLog`, partition key `verificationId`, sort key
 /// `seq`, each event one item), `SqliteAuditLog` (primary key `(verification_id, seq)`), and
 /// `MemoryAuditLog` for tests (feature `test-util`). `contract::check` exercises the
 /// rules below against any adapter.

@@ -22,9 +22,14 @@ pub trait SessionStore: Send + Sync {
     ) -> impl Future<Output = Result<Option<(Session, Version)>, PortError>> + Send;
 
     /// Saves `session`. With `expected = None` it MUST create the session and fail with
-    /// `PortError::Conflict` if one exists; with `Some(v)` it MUST replace it only if the stored
-    /// version is still `v`, else fail with `Conflict` and change nothing. Returns the new
-    /// version.
+    /// `PortError::Conflict` if a *different* one exists; with `Some(v)` it MUST replace it only
+    /// if the stored version is still `v`, else fail with `Conflict` and change nothing. Returns
+    /// the new version.
+    ///
+    /// An adapter MAY answer `Ok(Version(1))` to a create whose stored session is exactly the
+    /// one being written at version 1: that is the same create retried after its first answer
+    /// was lost (an ambiguous timeout), not a second writer. Any other stored session under the
+    /// id is a `Conflict`.
     fn save(
         &self,
         session: &Session,

@@ -159,8 +159,14 @@ fn permissions(
             .on_any_resource("PutMetricData has no resource-level permissions; the condition limits it to the kit's namespace")
             .condition("StringEquals", "cloudwatch:namespace", [Str::from(cfg.metrics_namespace())]))
     };
+    // Appending reads the chain's head (Query), writes conditionally (PutItem) and, after an
+    // ambiguous failure, reads back the item at that position (GetItem): see
+    // kyc-aws/src/dynamo/audit.rs.
     let audit_append = || -> Result<Statement, IamError> {
-        Ok(Statement::allow(["dynamodb:PutItem"])?.on([s.audit.arn()]))
+        Ok(
+            Statement::allow(["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"])?
+                .on([s.audit.arn()]),
+        )
     };
     let write_data_key = || -> Result<Statement, IamError> {
         Ok(Statement::allow(["kms:GenerateDataKey"])?.on([s.key.arn()]))
@@ -190,7 +196,7 @@ fn permissions(
                 .on_any_resource("CompareFaces works on images, not on a Rekognition resource, and cannot be scoped"),
             Statement::allow(["dynamodb:GetItem", "dynamodb:UpdateItem"])?
                 .on([s.sessions.arn(), s.ocr.arn()]),
-            Statement::allow(["dynamodb:PutItem", "dynamodb:Query"])?.on([s.audit.arn()]),
+            audit_append()?,
             Statement::allow(["kms:GetPublicKey", "kms:Sign"])?.on([s.signing_key.arn()]),
             metrics()?,
         ],
@@ -203,8 +209,13 @@ fn permissions(
                 objects(s.ocr_raw.arn()),
             ]),
             Statement::allow(["dynamodb:DeleteItem"])?.on([s.sessions.arn(), s.ocr.arn()]),
-            Statement::allow(["dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem"])?
-                .on([s.audit.arn()]),
+            Statement::allow([
+                "dynamodb:GetItem",
+                "dynamodb:PutItem",
+                "dynamodb:Query",
+                "dynamodb:UpdateItem",
+            ])?
+            .on([s.audit.arn()]),
         ],
         Handler::Jwks | Handler::Authorizer => vec![
             Statement::allow(["kms:GetPublicKey"])?.on([s.signing_key.arn()]),
