@@ -66,7 +66,7 @@ static LOCALSTACK: OnceLock<LocalStack> = OnceLock::new();
 /// The shared LocalStack; started on first use. Panics (failing the test loudly) when it cannot
 /// be reached or started.
 pub fn localstack() -> &'static LocalStack {
-    LOCALSTACK.get_or_init(|| match start() {
+    LOCALSTACK.get_or_init(|| match start().and_then(warm_up) {
         Ok(ls) => ls,
         Err(why) => panic!(
             "LocalStack is required by this suite and could not be reached or started: {why}"
@@ -83,6 +83,32 @@ fn start() -> Result<LocalStack, String> {
         return start_container();
     }
     start_host()
+}
+
+/// Makes the first DynamoDB call with a generous deadline. LocalStack starts DynamoDB Local (a
+/// JVM) on first use, which takes seconds on a busy machine; without this, whichever test
+/// happens to come first would spend its own short timeouts on that start.
+fn warm_up(ls: LocalStack) -> Result<LocalStack, String> {
+    let settings = ls.settings().with_resilience(kyc_aws::config::Resilience {
+        max_attempts: 3,
+        attempt_timeout: Duration::from_secs(60),
+        operation_timeout: Duration::from_secs(150),
+        ..kyc_aws::config::Resilience::background()
+    });
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("no runtime for the warm-up: {e}"))?;
+    runtime.block_on(async {
+        let ddb = aws_sdk_dynamodb::Client::new(&settings.load().await);
+        ddb.list_tables().send().await.map_err(|e| {
+            format!(
+                "DynamoDB in LocalStack did not answer: {}",
+                kyc_aws::error::ErrorSummary(&e)
+            )
+        })
+    })?;
+    Ok(ls)
 }
 
 /// Connects to a running LocalStack at `endpoint`, waiting up to `within` for its health check.
