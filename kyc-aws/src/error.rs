@@ -94,6 +94,7 @@ const DENIED_CODES: &[&str] = &[
     "DisabledException",
     "KMSInvalidStateException",
     "KeyUnavailableException",
+    "DecryptionFailure",
     "InvalidKeyUsageException",
 ];
 

@@ -310,13 +310,9 @@ fn merge(
 
 /// The issuing state of an MRZ text, when every reading that passes its check digits agrees.
 fn issuing_state(mrz_text: &str, today: Date) -> Option<CountryCode> {
-    let parsed = kyc_core::mrz::parse_tolerant(mrz_text, today).ok()?;
-    let mut states = parsed
-        .candidates
-        .iter()
-        .map(|c| c.record.document_fields().issuing_state.map(|f| f.value));
-    let first = states.next()??;
-    states.all(|s| s == Some(first)).then_some(first)
+    kyc_core::mrz::parse_tolerant(mrz_text, today)
+        .ok()?
+        .agreed_issuing_state()
 }
 
 /// What Textract made of one document: the reading and the responses it came from.

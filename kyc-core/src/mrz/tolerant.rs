@@ -102,6 +102,18 @@ impl TolerantParse {
             _ => None,
         }
     }
+
+    /// The issuing state every passing reading agrees on (`None` when nothing passes, a
+    /// reading has no issuing state, or the readings disagree). Readers use it to pick the
+    /// date order of the printed fields before the MRZ itself is settled.
+    pub fn agreed_issuing_state(&self) -> Option<crate::model::CountryCode> {
+        let mut states = self
+            .candidates
+            .iter()
+            .map(|c| c.record.document_fields().issuing_state.map(|f| f.value));
+        let first = states.next()??;
+        states.all(|s| s == Some(first)).then_some(first)
+    }
 }
 
 /// Reads an MRZ from OCR text (lines separated by line breaks, other text around them allowed),

@@ -110,7 +110,7 @@ pub enum SignError {
 /// The signing port: holds the private key (in AWS KMS, or a local key file) and never lets
 /// it out.
 ///
-/// Adapters: `KmsTokenSigner` (KMS `Sign` with `ECDSA_SHA_256`, `MessageType: RAW`, then
+/// Adapters: `KmsTokenSigner` (KMS `Sign` with `ECDSA_SHA_256` over a locally computed SHA-256, `MessageType: DIGEST`, then
 /// [`ecdsa_der_to_raw`]), `LocalTokenSigner`, and `FakeTokenKey` for tests (feature
 /// `test-util`).
 pub trait TokenSigner: Send + Sync {

@@ -281,13 +281,9 @@ fn unavailable() -> ReadError {
 
 /// The issuing state of the MRZ, when every passing reading agrees on it.
 fn issuing_state(mrz_text: &str, today: Date) -> Option<kyc_core::model::CountryCode> {
-    let parsed = kyc_core::mrz::parse_tolerant(mrz_text, today).ok()?;
-    let mut states = parsed
-        .candidates
-        .iter()
-        .map(|c| c.record.document_fields().issuing_state.map(|f| f.value));
-    let first = states.next()??;
-    states.all(|s| s == Some(first)).then_some(first)
+    kyc_core::mrz::parse_tolerant(mrz_text, today)
+        .ok()?
+        .agreed_issuing_state()
 }
 
 /// Fills a rectangle with white.
