@@ -23,3 +23,4 @@
 pub mod breaker;
 pub mod config;
 pub mod error;
+pub mod s3;
