@@ -23,4 +23,5 @@
 pub mod breaker;
 pub mod config;
 pub mod error;
+pub mod kms;
 pub mod s3;
