@@ -25,3 +25,4 @@ pub mod config;
 pub mod error;
 pub mod kms;
 pub mod s3;
+pub mod sns;
