@@ -24,5 +24,6 @@ pub mod breaker;
 pub mod config;
 pub mod error;
 pub mod kms;
+pub mod params;
 pub mod s3;
 pub mod sns;
