@@ -24,6 +24,7 @@ pub mod breaker;
 pub mod config;
 pub mod error;
 pub mod kms;
+pub mod metrics;
 pub mod params;
 pub mod s3;
 pub mod sns;
