@@ -27,14 +27,16 @@
 //!   it, with bucket keys) and sends the SHA-256 of the bytes, which S3 checks before storing.
 //! - `get` asks for the stored checksum and the SDK verifies the body against it while reading;
 //!   a mismatch is [`PortError::Integrity`]. A missing object (or one whose current version is a
-//!   delete marker) is `Ok(None)`.
+//!   delete marker) is `Ok(None)`. A connection lost while the body is read is
+//!   [`PortError::Unavailable`] (the SDK retries the request, not a half-read body).
 //! - The buckets are versioned, so a plain DeleteObject would only hide the data behind a delete
 //!   marker. `delete` and `delete_all` remove every version and delete marker of the
 //!   verification's keys (erasure means erasure), in pages of up to 1000. Both are idempotent.
 //! - Presigned URLs live at most [`MAX_PRESIGN_TTL`] (5 minutes); a longer expiry is refused
 //!   ([`PresignError::InvalidExpiry`]). A presigned PUT binds the content type only: the
 //!   buckets' CORS rules allow no other request header from browsers, and the bucket's default
-//!   encryption (SSE-KMS with the data key) applies to such uploads.
+//!   encryption (SSE-KMS with the data key) applies to such uploads. It does not bound the
+//!   upload's size (a query-signed PUT cannot; check the size when the object is processed).
 //!
 //! # Errors
 //!
@@ -337,7 +339,9 @@ fn presigned(
 }
 
 /// Whether a body-read failure is the SDK's checksum validation refusing the bytes (as opposed
-/// to the connection failing mid-body).
+/// to the connection failing mid-body). The error type is `aws-smithy-checksums`'; the workspace
+/// must use the version aws-sdk-s3 uses, or the downcast never matches (the unit test
+/// `a_body_that_does_not_match_its_stored_checksum_is_an_integrity_error` then fails).
 fn is_checksum_mismatch(err: &(dyn std::error::Error + 'static)) -> bool {
     let mut cur = Some(err);
     while let Some(e) = cur {
