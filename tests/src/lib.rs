@@ -66,12 +66,18 @@ static LOCALSTACK: OnceLock<LocalStack> = OnceLock::new();
 /// The shared LocalStack; started on first use. Panics (failing the test loudly) when it cannot
 /// be reached or started.
 pub fn localstack() -> &'static LocalStack {
-    LOCALSTACK.get_or_init(|| match start().and_then(warm_up) {
-        Ok(ls) => ls,
-        Err(why) => panic!(
-            "LocalStack is required by this suite and could not be reached or started: {why}"
-        ),
-    })
+    // On a thread of its own: callers are often async tests, and both the warm-up and
+    // testcontainers' synchronous runner drive a runtime of their own, which cannot be started
+    // from inside the caller's.
+    LOCALSTACK.get_or_init(
+        || match std::thread::spawn(|| start().and_then(warm_up)).join() {
+            Ok(Ok(ls)) => ls,
+            Ok(Err(why)) => panic!(
+                "LocalStack is required by this suite and could not be reached or started: {why}"
+            ),
+            Err(_) => panic!("LocalStack is required by this suite and starting it panicked"),
+        },
+    )
 }
 
 fn start() -> Result<LocalStack, String> {
