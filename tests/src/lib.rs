@@ -23,8 +23,10 @@ use testcontainers_modules::localstack::LocalStack as LocalStackImage;
 use testcontainers_modules::testcontainers::runners::SyncRunner;
 use testcontainers_modules::testcontainers::{Container, ImageExt};
 
-/// The LocalStack image tag used with Docker: the same release as `localstack/requirements.txt`.
-pub const LOCALSTACK_IMAGE_TAG: &str = "2026.3.0";
+/// The LocalStack image tag used with Docker: the release `localstack/requirements.txt` pins
+/// (`localstack-core` 2026.3.0, which LocalStack tags `2026.03.0`). `KYC_LOCALSTACK_IMAGE_TAG`
+/// overrides it.
+pub const LOCALSTACK_IMAGE_TAG: &str = "2026.03.0";
 
 /// How the fixture reached LocalStack.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -141,7 +143,10 @@ pub fn docker_available() -> bool {
 
 fn start_container() -> Result<LocalStack, String> {
     let container = LocalStackImage::default()
-        .with_tag(LOCALSTACK_IMAGE_TAG)
+        .with_tag(
+            std::env::var("KYC_LOCALSTACK_IMAGE_TAG")
+                .unwrap_or_else(|_| LOCALSTACK_IMAGE_TAG.to_owned()),
+        )
         .with_env_var("SERVICES", "s3,dynamodb,dynamodbstreams,sns,sqs,kms,ssm,secretsmanager,cloudwatch,logs,sts,iam,cloudformation")
         .with_env_var("S3_SKIP_SIGNATURE_VALIDATION", "0")
         .with_env_var("DISABLE_EVENTS", "1")

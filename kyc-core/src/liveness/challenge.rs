@@ -175,7 +175,8 @@ impl From<ChallengePolicy> for ChallengeSettings {
 /// assert_eq!(c.expires_at(), issued.plus_millis(60_000));
 ///
 /// let api = serde_json::to_value(c.to_api()).unwrap();
-/// let keys: Vec<_> = api.as_object().unwrap().keys().cloned().collect();
+/// let mut keys: Vec<_> = api.as_object().unwrap().keys().cloned().collect();
+/// keys.sort();
 /// assert_eq!(keys, ["expiresAt", "gestures", "minFrames", "nonce"]);
 /// ```
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
