@@ -3,8 +3,9 @@
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
+use crate::common::now;
 use aws_sdk_dynamodb::types::AttributeValue;
 use kyc_aws::dynamo::{DynamoAuditLog, TTL_ATTRIBUTE};
 use kyc_core::audit::{
@@ -16,14 +17,6 @@ use kyc_tests::provision::{self, TableSpec};
 use kyc_tests::unique;
 
 const WRITERS: u32 = 50;
-
-fn now() -> Timestamp {
-    let ms = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis())
-        .unwrap_or(0);
-    Timestamp::from_millis(i64::try_from(ms).unwrap())
-}
 
 fn draft(id: VerificationId, kind: EventKind, at: Timestamp) -> EventDraft {
     EventDraft::new(id, kind, at, Actor::parse("dynamo-test").unwrap())

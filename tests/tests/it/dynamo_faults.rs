@@ -4,8 +4,9 @@
 //! and once they clear the audit chain is intact, with nothing lost or duplicated.
 
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
+use crate::common::now;
 use kyc_aws::config::{AwsSettings, Resilience};
 use kyc_aws::dynamo::{DynamoAuditLog, DynamoOcrData, DynamoSessionStore, DynamoTaskStore};
 use kyc_core::audit::{
@@ -19,14 +20,6 @@ use kyc_core::tasks::{TaskChange, TaskStatus};
 use kyc_tests::faults::{Fault, FaultProxy, Matcher};
 use kyc_tests::provision::{self, TableSpec};
 use kyc_tests::{localstack, unique};
-
-fn now() -> Timestamp {
-    let ms = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis())
-        .unwrap_or(0);
-    Timestamp::from_millis(i64::try_from(ms).unwrap())
-}
 
 /// Retries as in production, with short backoffs so the suite stays quick.
 fn quick_retries() -> Resilience {

@@ -3,8 +3,9 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
+use crate::common::now;
 use aws_sdk_dynamodb::types::AttributeValue;
 use kyc_aws::dynamo::{
     DynamoOcrData, DynamoSessionStore, DynamoTaskStore, TaskStoreError, TTL_ATTRIBUTE,
@@ -16,14 +17,6 @@ use kyc_core::session::{ReadOutcome, Session, State, Step, StepKey, Transition};
 use kyc_core::tasks::{TaskChange, TaskId, TaskStatus};
 use kyc_tests::provision::{self, TableSpec};
 use kyc_tests::unique;
-
-fn now() -> Timestamp {
-    let ms = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis())
-        .unwrap_or(0);
-    Timestamp::from_millis(i64::try_from(ms).unwrap())
-}
 
 fn key(s: &str) -> StepKey {
     StepKey::parse(s).unwrap()

@@ -4,14 +4,15 @@
 //! events.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
+use crate::common::now;
 use aws_sdk_dynamodb::types::StreamViewType;
 use aws_sdk_dynamodbstreams::types::{Record, ShardIteratorType};
 use kyc_aws::dynamo::streams::{events_from_record, ChangeEvent, StreamSource};
 use kyc_aws::dynamo::{DynamoOcrData, DynamoSessionStore, DynamoTaskStore};
 use kyc_core::decision::Status;
-use kyc_core::model::{Timestamp, VerificationId};
+use kyc_core::model::VerificationId;
 use kyc_core::ports::fakes::SeededRandom;
 use kyc_core::ports::{DomainEvent, EventKind, SessionStore, Version};
 use kyc_core::session::{
@@ -20,14 +21,6 @@ use kyc_core::session::{
 use kyc_core::tasks::{TaskChange, TaskEventKind, TaskStatus};
 use kyc_tests::provision::{self, TableSpec};
 use kyc_tests::{localstack, unique};
-
-fn now() -> Timestamp {
-    let ms = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis())
-        .unwrap_or(0);
-    Timestamp::from_millis(i64::try_from(ms).unwrap())
-}
 
 async fn streams_client() -> aws_sdk_dynamodbstreams::Client {
     aws_sdk_dynamodbstreams::Client::new(&localstack().sdk_config().await)

@@ -1,6 +1,7 @@
 //! The LocalStack suite, one binary (one link, one LocalStack warm-up): each module tests one
 //! adapter family or fixture.
 
+mod common;
 mod dynamo_audit;
 mod dynamo_faults;
 mod dynamo_stores;
