@@ -4,7 +4,7 @@
 //! Matching is done on a canonical form: folded ([`crate::text::fold`]), accents that OCR
 //! read as characters of their own (`Nationalit´e`) dropped, punctuation turned into spaces,
 //! short parenthesised endings dropped (`Prénom(s)`), every spelling of "number" (`No.`, `N°`,
-//! `Nº`, `n°`, `Nr.`, `Núm.`, `Number`, `Numéro`, `Nummer`, `#`, and the endings of
+//! `Nº`, `N.º`, `n°`, `Nr.`, `Núm.`, `Number`, `Numéro`, `Nummer`, `#`, and the endings of
 //! `Passnr`, `Reisepassnummer`) reduced to `NO`, and numbering (`1.`, `4a.`) set aside.
 //!
 //! A label is split into its parts at `/`, `|`, `\` and line breaks (`Passport No. / No. du
@@ -197,10 +197,22 @@ pub(crate) fn classify(label: &str, us_numbering: bool) -> Classified {
 /// The canonical words of a label.
 pub(crate) fn canonical_words(label: &str) -> Vec<String> {
     let stripped = drop_short_parentheses(label);
-    let stripped: String = stripped
-        .chars()
-        .filter(|c| !SPACING_ACCENTS.contains(c))
-        .collect();
+    let mut kept = String::with_capacity(stripped.len());
+    let mut chars = stripped.chars().peekable();
+    while let Some(c) = chars.next() {
+        if SPACING_ACCENTS.contains(&c) {
+            continue;
+        }
+        // `N.º` (Portuguese, Spanish) is one word, `Nº`.
+        if c == '.'
+            && kept.ends_with(['N', 'n'])
+            && chars.peek().is_some_and(|n| matches!(n, 'º' | '°'))
+        {
+            continue;
+        }
+        kept.push(c);
+    }
+    let stripped = kept;
     let folded = text::fold(&stripped);
     let mut spaced = String::with_capacity(folded.len() + 4);
     for c in folded.chars() {
@@ -679,6 +691,7 @@ fn entries() -> impl Iterator<Item = (Entry, &'static str)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     fn class(s: &str) -> Option<LabelKind> {
         classify_label(s, false)
@@ -686,26 +699,215 @@ mod tests {
 
     #[test]
     fn no_synonym_names_two_fields() {
-        let mut seen: HashMap<String, LabelKind> = HashMap::new();
-        for (kind, words) in SYNONYM_TABLE {
-            for w in *words {
-                let c = canonical_words(w).join(" ");
-                assert!(!c.is_empty(), "{w}");
-                if let Some(prev) = seen.insert(c.clone(), *kind) {
-                    assert_eq!(prev, *kind, "{w} ({c})");
-                }
-                assert!(c.split(' ').count() <= MAX_PHRASE_WORDS, "{w}");
+        let mut seen: HashMap<String, Entry> = HashMap::new();
+        for (entry, w) in entries() {
+            let c = canonical_words(w).join(" ");
+            assert!(!c.is_empty(), "{w}");
+            if let Some(prev) = seen.insert(c.clone(), entry) {
+                assert_eq!(prev, entry, "{w} ({c})");
             }
+            assert!(c.split(' ').count() <= MAX_PHRASE_WORDS, "{w}");
         }
     }
 
     #[test]
     fn every_synonym_is_recognised_alone() {
-        for (kind, words) in SYNONYM_TABLE {
-            for w in *words {
-                assert_eq!(class(w), Some(*kind), "{w}");
-            }
+        for (entry, w) in entries() {
+            let want = match entry {
+                Entry::Field(k) => Classified::Field(k),
+                Entry::Weak(k) => Classified::Weak(k),
+                Entry::Other => Classified::Unknown,
+            };
+            assert_eq!(classify(w, false), want, "{w}");
         }
+    }
+
+    #[test]
+    fn the_labels_of_a_us_passport_are_all_recognised() {
+        // As printed on the data page (and read by Textract FORMS).
+        let cases = [
+            ("Type / Type / Tipo", LabelKind::DocumentType),
+            ("Code / Code / Código", LabelKind::IssuingState),
+            (
+                "Passport No. / No. du Passeport / No. del Pasaporte",
+                LabelKind::DocumentNumber,
+            ),
+            ("Surname / Nom / Apellidos", LabelKind::Surname),
+            ("Given Names / Prénoms / Nombres", LabelKind::GivenNames),
+            (
+                "Nationality / Nationalité / Nacionalidad",
+                LabelKind::Nationality,
+            ),
+            (
+                "Date of birth / Date de naissance / Fecha de nacimiento",
+                LabelKind::BirthDate,
+            ),
+            (
+                "Place of birth / Lieu de naissance / Lugar de nacimiento",
+                LabelKind::PlaceOfBirth,
+            ),
+            ("Sex / Sexe / Sexo", LabelKind::Sex),
+            (
+                "Date of issue / Date de délivrance / Fecha de expedición",
+                LabelKind::IssueDate,
+            ),
+            (
+                "Date of expiration / Date d'expiration / Fecha de caducidad",
+                LabelKind::ExpiryDate,
+            ),
+            (
+                "Authority / Autorité / Autoridad",
+                LabelKind::IssuingAuthority,
+            ),
+        ];
+        for (s, want) in cases {
+            assert_eq!(class(s), Some(want), "{s}");
+            // OCR keeps the languages on separate lines, or loses the accents.
+            assert_eq!(class(&s.replace(" / ", "\n")), Some(want), "{s}");
+            assert_eq!(class(&text::fold(s)), Some(want), "{s}");
+        }
+    }
+
+    #[test]
+    fn passport_number_labels_in_many_languages_are_recognised() {
+        for s in [
+            "Passport No.",
+            "Passport number",
+            "PASSPORT #",
+            "No. du passeport",
+            "N° du passeport",
+            "n° de passeport",
+            "Numéro de passeport",
+            "No. del pasaporte",
+            "Núm. de pasaporte",
+            "Número del pasaporte",
+            "Pasaporte Nº",
+            "Passaporte nº",
+            "Passaporte N.º",
+            "N.º do passaporte",
+            "Número do passaporte",
+            "Passaporto n.",
+            "N. passaporto",
+            "Numero di passaporto",
+            "Pass-Nr.",
+            "Passnummer",
+            "Reisepassnummer",
+            "Reisepass-Nr.",
+            "Paspoortnummer",
+            "Paspoortnr.",
+            "Paspoort nr.",
+            "Passnr",
+            "Passin numero",
+            "Nr paszportu",
+            "Numer paszportu",
+            "Číslo pasu",
+            "Pass-Nr. / Passport No. / N° du passeport",
+            "Paspoortnummer / Passport No. / No. du passeport",
+            "Nº do passaporte / Passport No. / N° du passeport",
+            "Numero passaporto / Passport No. / N° du passeport",
+            "Nº de pasaporte\nPassport No.",
+        ] {
+            assert_eq!(class(s), Some(LabelKind::DocumentNumber), "{s}");
+        }
+    }
+
+    #[test]
+    fn accents_read_as_characters_of_their_own_are_dropped() {
+        assert_eq!(
+            class("Nationalit´e / Nationality"),
+            Some(LabelKind::Nationality)
+        );
+        assert_eq!(class("C´odigo / Code"), Some(LabelKind::IssuingState));
+        assert_eq!(class("Pr¨enoms"), Some(LabelKind::GivenNames));
+    }
+
+    #[test]
+    fn a_bare_code_names_the_issuing_state_only_in_several_languages() {
+        for s in [
+            "Code / Code / Código",
+            "CODE / CODE / CÓDIGO",
+            "Code / Code / Codigo",
+            "Kode / Code / Code",
+            "Código / Code",
+            "Codice / Code / Code",
+            "Code\nCode",
+            // The slashes lost by OCR: still three languages.
+            "Code Code Código",
+        ] {
+            assert_eq!(
+                classify(s, false),
+                Classified::Field(LabelKind::IssuingState),
+                "{s}"
+            );
+        }
+        for s in ["Code", "CODE:", "Código", "Kod"] {
+            assert_eq!(
+                classify(s, false),
+                Classified::Weak(LabelKind::IssuingState),
+                "{s}"
+            );
+            assert_eq!(class(s), None, "{s}");
+        }
+        // Other codes are not the issuing state.
+        for s in [
+            "Postal code",
+            "Code postal / Postal code",
+            "Código postal",
+            "ZIP code",
+            "Restriction code",
+            "Security code",
+        ] {
+            assert_eq!(classify(s, false), Classified::Unknown, "{s}");
+        }
+        assert_eq!(classify("Code / Postal code", false), Classified::Mixed);
+        // One `Code` next to words not understood is not enough.
+        assert_eq!(classify("Code / Κωδικός", false), Classified::Unknown);
+        // Longer phrases say what they are.
+        for s in [
+            "Code of Issuing State / Code de l'État émetteur / Código del país emisor",
+            "Issuing State Code",
+            "Código del país emisor",
+            "Codice del paese / Code of issuing State",
+            "Code van het land van afgifte",
+            "Code / Code of issuing State",
+        ] {
+            assert_eq!(class(s), Some(LabelKind::IssuingState), "{s}");
+        }
+    }
+
+    #[test]
+    fn parts_that_disagree_are_refused() {
+        for s in [
+            "Surname / Prénoms",
+            "Passport No. / Nationalité",
+            "Date of issue / Date d'expiration",
+            "Nom / Nationality / Apellidos",
+            "Name / Address",
+            "Code / Nationality",
+            "Sex / Height",
+        ] {
+            assert_eq!(classify(s, false), Classified::Mixed, "{s}");
+        }
+        // Except the two halves of "date and place of birth".
+        assert_eq!(
+            class("Date of birth / Lieu de naissance"),
+            Some(LabelKind::BirthDateAndPlace)
+        );
+    }
+
+    #[test]
+    fn parts_in_languages_without_tables_are_tolerated() {
+        assert_eq!(class("Επώνυμο / Surname / Nom"), Some(LabelKind::Surname));
+        assert_eq!(class("Фамилия / Surname"), Some(LabelKind::Surname));
+        assert_eq!(
+            class("Útlevél szám xyz / Passport No."),
+            Some(LabelKind::DocumentNumber)
+        );
+        // Nothing understood: nothing named.
+        assert_eq!(classify("Επώνυμο / Фамилия", false), Classified::Unknown);
+        assert_eq!(classify(" / / ", false), Classified::Unknown);
+        // Numbering still names the field when the words do not.
+        assert_eq!(class("1. / Επώνυμο"), Some(LabelKind::Surname));
     }
 
     #[test]
@@ -796,5 +998,64 @@ mod tests {
         }
         assert_eq!(classify(&"Name ".repeat(40), false), Classified::Unknown);
         assert_eq!(classify(&"x".repeat(500), false), Classified::Unknown);
+    }
+
+    fn strong_synonyms_of(kind: LabelKind) -> Vec<&'static str> {
+        SYNONYM_TABLE
+            .iter()
+            .filter(|(k, _)| *k == kind)
+            .flat_map(|(_, ws)| ws.iter().copied())
+            .collect()
+    }
+
+    fn arb_part_separator() -> impl Strategy<Value = &'static str> {
+        prop::sample::select(vec![" / ", "/", "\n", " | ", "\r\n"])
+    }
+
+    proptest! {
+        #[test]
+        fn arbitrary_labels_never_panic(s in "\\PC{0,250}") {
+            let _ = classify(&s, false);
+            let _ = classify(&s, true);
+        }
+
+        #[test]
+        fn labels_of_separators_accents_and_numbers_never_panic(
+            s in "[/|\\\\\n\r .()º°´¨#N0-9a-zA-Zéó]{0,120}"
+        ) {
+            let _ = classify(&s, false);
+        }
+
+        #[test]
+        fn parts_that_agree_name_their_field(
+            kind in prop::sample::select(ALL_KINDS.to_vec()),
+            picks in proptest::collection::vec(any::<prop::sample::Index>(), 1..4),
+            sep in arb_part_separator(),
+        ) {
+            let words = strong_synonyms_of(kind);
+            prop_assume!(!words.is_empty());
+            let label = picks
+                .iter()
+                .map(|i| *i.get(&words))
+                .collect::<Vec<_>>()
+                .join(sep);
+            prop_assert_eq!(classify(&label, false), Classified::Field(kind), "{}", label);
+        }
+
+        #[test]
+        fn parts_that_name_different_fields_are_refused(
+            a in prop::sample::select(ALL_KINDS.to_vec()),
+            b in prop::sample::select(ALL_KINDS.to_vec()),
+            i in any::<prop::sample::Index>(),
+            j in any::<prop::sample::Index>(),
+            sep in arb_part_separator(),
+        ) {
+            let birth = [LabelKind::BirthDate, LabelKind::PlaceOfBirth, LabelKind::BirthDateAndPlace];
+            prop_assume!(a != b && !(birth.contains(&a) && birth.contains(&b)));
+            let (wa, wb) = (strong_synonyms_of(a), strong_synonyms_of(b));
+            prop_assume!(!wa.is_empty() && !wb.is_empty());
+            let label = format!("{}{sep}{}", i.get(&wa), j.get(&wb));
+            prop_assert_eq!(classify(&label, false), Classified::Mixed, "{}", label);
+        }
     }
 }
