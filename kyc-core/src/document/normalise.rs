@@ -1251,6 +1251,59 @@ mod tests {
     }
 
     #[test]
+    fn a_us_passport_with_trilingual_labels_is_normalised() {
+        let pairs = [
+            kv("Type / Type / Tipo", "P", 99.0),
+            kv("Code / Code / Código", "USA", 98.0),
+            kv(
+                "Passport No. / No. du Passeport / No. del Pasaporte",
+                "571234560",
+                97.0,
+            ),
+            kv("Surname / Nom / Apellidos", "SPECIMEN", 96.0),
+            kv(
+                "Nationality / Nationalité / Nacionalidad",
+                "UNITED STATES OF AMERICA",
+                95.0,
+            ),
+            kv("Sex / Sexe / Sexo", "F", 99.0),
+        ];
+        let doc = normalise_pairs(&pairs, &hints());
+        let f = &doc.fields;
+        assert_eq!(
+            f.document_number.as_ref().unwrap().value.as_str(),
+            "571234560"
+        );
+        assert_eq!(f.issuing_state.as_ref().unwrap().value.alpha3(), "USA");
+        assert_eq!(f.nationality.as_ref().unwrap().value.alpha3(), "USA");
+        assert!(doc.warnings.is_empty(), "{:?}", doc.warnings);
+    }
+
+    #[test]
+    fn a_bare_code_is_the_issuing_state_only_next_to_a_document_type() {
+        let page = [kv("Type", "P", 99.0), kv("Code", "FRA", 98.0)];
+        let doc = normalise_pairs(&page, &hints());
+        assert_eq!(doc.fields.issuing_state.unwrap().value.alpha3(), "FRA");
+        // Elsewhere `Code` may be any code: a postal code read as a country would be wrong.
+        let elsewhere = [kv("Surname", "DUPONT", 99.0), kv("Code", "FRA", 98.0)];
+        let doc = normalise_pairs(&elsewhere, &hints());
+        assert!(doc.fields.issuing_state.is_none());
+        assert!(doc.warnings.is_empty(), "{:?}", doc.warnings);
+    }
+
+    #[test]
+    fn a_label_whose_languages_disagree_is_skipped_with_a_warning() {
+        let pairs = [kv("Passport No. / Nationalité", "571234560", 97.0)];
+        let doc = normalise_pairs(&pairs, &hints());
+        assert!(doc.fields.document_number.is_none());
+        assert!(doc.fields.nationality.is_none());
+        assert_eq!(
+            doc.warnings,
+            vec![Warning::general(WarningReason::AmbiguousLabel)]
+        );
+    }
+
+    #[test]
     fn surnames_that_happen_to_be_other_labels_are_kept() {
         for name in ["Land", "Born", "Code"] {
             let doc = normalise_pairs(&[kv("Surname", name, 90.0)], &hints());
