@@ -660,6 +660,8 @@ const OTHER_TABLE: &[&str] = &[
     // address
     "Address", "Adresse", "Anschrift", "Wohnort", "Domicile", "Domicilio", "Dirección",
     "Indirizzo", "Adres", "Endereço", "Residence", "Résidence", "Place of residence",
+    // a date of an unstated kind (`Date / Place of birth` must not become the place of birth)
+    "Date", "Fecha", "Data",
     // body and signature
     "Height", "Taille", "Größe", "Estatura", "Altura", "Statura", "Lengte",
     "Eyes", "Eye colour", "Eye color", "Couleur des yeux", "Augenfarbe",
@@ -885,6 +887,7 @@ mod tests {
             "Name / Address",
             "Code / Nationality",
             "Sex / Height",
+            "Date / Place of birth",
         ] {
             assert_eq!(classify(s, false), Classified::Mixed, "{s}");
         }
