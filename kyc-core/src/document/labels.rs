@@ -13,17 +13,18 @@
 //! `NOM SURNAME`, is one part covered by two synonyms); connecting words (`and`, `et`, `und`…)
 //! between synonyms are allowed. Then:
 //! - the parts that are understood must **agree**: when they name different fields the label is
-//!   refused as ambiguous ([`Classified::Mixed`]) rather than one of them picked, since a value
+//!   refused as ambiguous (`Classified::Mixed`) rather than one of them picked, since a value
 //!   put in the wrong field is worse than a field left to the MRZ or another reading. The one
 //!   exception is "date" + "place of birth", which together name the combined field;
 //! - parts that are not understood (a language without tables, OCR noise) are tolerated next to
 //!   a part that is, but a part that labels a field this record does not hold (`Address`,
-//!   `Postal code`, `Height`, `Signature`) makes the label ambiguous;
+//!   `Postal code`, `Height`, `Signature`, or a bare `Date`: `Date / Place of birth`) makes the
+//!   label ambiguous;
 //! - a few words name a field only in context: a bare `Code` (`Código`, `Codice`, `Kode`,
 //!   `Kod`) is the issuing-state code of an ICAO data page, next to `Type`, but the same word
 //!   labels postal, restriction or security codes elsewhere. Such a word names the field only
 //!   when the label repeats it in two languages or more (`Code / Code / Código`,
-//!   `Kode / Code`); alone it is [`Classified::Weak`], which the normaliser accepts only when the
+//!   `Kode / Code`); alone it is `Classified::Weak`, which the normaliser accepts only when the
 //!   same document also has a document-type label. [`classify_label`] answers `None` for it.
 //!   Longer phrases (`Code of issuing State`, `Código del país emisor`) are unambiguous.
 
