@@ -103,8 +103,12 @@ const OTHER: u32 = 1 << 31;
 /// Which field `label` names, if it is a known label in one of the supported languages.
 /// `us_numbering` selects the AAMVA meaning of the numbering `4d` (licence number) and `15`
 /// (sex) used on US driving licences instead of the EU one (`4d` personal number, `5` licence
-/// number). Multilingual labels are split at `/` and line breaks and their parts must agree;
-/// a bare `Code` names nothing on its own (see the [module docs](self)).
+/// number). Multilingual labels are split at `/` and line breaks and their parts must agree
+/// (parts that name different fields are refused, parts in languages without tables are
+/// tolerated); a bare `Code` names nothing on its own, since it may be a postal or any other
+/// code: it names the issuing state when repeated in several languages (`Code / Code /
+/// Código`), and [`normalise_pairs`](super::normalise_pairs) also takes it next to a
+/// document-type label (`Type`), as on ICAO data pages.
 ///
 /// ```
 /// use kyc_core::document::{classify_label, LabelKind};
