@@ -7,7 +7,9 @@
 //! Rules, in order:
 //! - every key goes through [`classify_label`](super::classify_label); unknown labels are
 //!   skipped silently (documents print many fields this record does not hold), labels naming
-//!   several fields are skipped with a warning;
+//!   several fields (or whose languages disagree) are skipped with a warning; a bare `Code`
+//!   is the issuing-state code only when the document also has a document-type label (the
+//!   `Type` box it sits next to on ICAO data pages);
 //! - the issuing country (from the hints, else the issuing state read from the document, else
 //!   the nationality read from it) decides the day/month order of numeric dates
 //!   ([`DateOrder::for_country`]);
@@ -580,23 +582,33 @@ pub fn normalise_pairs(pairs: &[KeyValue], hints: &NormaliseHints) -> Normalised
         pairs
     };
     let us_numbering = hints.issuing_country.map(|c| c.alpha3() == "USA") == Some(true);
+    let classes: Vec<Classified> = pairs
+        .iter()
+        .map(|pair| classify(&pair.key, us_numbering))
+        .collect();
+    // A bare `Code` is the issuing-state code of an ICAO data page, where it sits next to the
+    // document type (`Type`); without that context it may be any code and is left alone.
+    let data_page = classes.contains(&Classified::Field(LabelKind::DocumentType));
     let mut labelled = Vec::with_capacity(pairs.len());
-    for pair in pairs {
-        match classify(&pair.key, us_numbering) {
-            Classified::Field(kind) => {
-                if pair.value.len() > MAX_VALUE_LEN {
-                    warnings.push(Warning::field(field_of(kind), WarningReason::Oversized));
-                } else if !pair.value.trim().is_empty()
-                    || pair
-                        .normalized
-                        .as_deref()
-                        .is_some_and(|n| !n.trim().is_empty())
-                {
-                    labelled.push(Labelled { kind, pair });
-                }
+    for (pair, class) in pairs.iter().zip(classes) {
+        let kind = match class {
+            Classified::Field(kind) => kind,
+            Classified::Weak(kind) if data_page => kind,
+            Classified::Mixed => {
+                warnings.push(Warning::general(WarningReason::AmbiguousLabel));
+                continue;
             }
-            Classified::Mixed => warnings.push(Warning::general(WarningReason::AmbiguousLabel)),
-            Classified::Unknown => {}
+            Classified::Weak(_) | Classified::Unknown => continue,
+        };
+        if pair.value.len() > MAX_VALUE_LEN {
+            warnings.push(Warning::field(field_of(kind), WarningReason::Oversized));
+        } else if !pair.value.trim().is_empty()
+            || pair
+                .normalized
+                .as_deref()
+                .is_some_and(|n| !n.trim().is_empty())
+        {
+            labelled.push(Labelled { kind, pair });
         }
     }
     let mut n = Normaliser {
@@ -664,7 +676,7 @@ fn is_name_label(value: &str) -> bool {
             value.chars().any(char::is_alphabetic)
         }
         Classified::Field(_) => value.split_whitespace().count() >= 2,
-        Classified::Mixed | Classified::Unknown => false,
+        Classified::Weak(_) | Classified::Mixed | Classified::Unknown => false,
     }
 }
 
@@ -1236,6 +1248,59 @@ mod tests {
         let doc = normalise_pairs(&pairs, &hints());
         assert_eq!(doc.fields.surname.unwrap().value.as_str(), "LEFEVRE");
         assert!(doc.warnings.is_empty(), "{:?}", doc.warnings);
+    }
+
+    #[test]
+    fn a_us_passport_with_trilingual_labels_is_normalised() {
+        let pairs = [
+            kv("Type / Type / Tipo", "P", 99.0),
+            kv("Code / Code / Código", "USA", 98.0),
+            kv(
+                "Passport No. / No. du Passeport / No. del Pasaporte",
+                "571234560",
+                97.0,
+            ),
+            kv("Surname / Nom / Apellidos", "SPECIMEN", 96.0),
+            kv(
+                "Nationality / Nationalité / Nacionalidad",
+                "UNITED STATES OF AMERICA",
+                95.0,
+            ),
+            kv("Sex / Sexe / Sexo", "F", 99.0),
+        ];
+        let doc = normalise_pairs(&pairs, &hints());
+        let f = &doc.fields;
+        assert_eq!(
+            f.document_number.as_ref().unwrap().value.as_str(),
+            "571234560"
+        );
+        assert_eq!(f.issuing_state.as_ref().unwrap().value.alpha3(), "USA");
+        assert_eq!(f.nationality.as_ref().unwrap().value.alpha3(), "USA");
+        assert!(doc.warnings.is_empty(), "{:?}", doc.warnings);
+    }
+
+    #[test]
+    fn a_bare_code_is_the_issuing_state_only_next_to_a_document_type() {
+        let page = [kv("Type", "P", 99.0), kv("Code", "FRA", 98.0)];
+        let doc = normalise_pairs(&page, &hints());
+        assert_eq!(doc.fields.issuing_state.unwrap().value.alpha3(), "FRA");
+        // Elsewhere `Code` may be any code: a postal code read as a country would be wrong.
+        let elsewhere = [kv("Surname", "DUPONT", 99.0), kv("Code", "FRA", 98.0)];
+        let doc = normalise_pairs(&elsewhere, &hints());
+        assert!(doc.fields.issuing_state.is_none());
+        assert!(doc.warnings.is_empty(), "{:?}", doc.warnings);
+    }
+
+    #[test]
+    fn a_label_whose_languages_disagree_is_skipped_with_a_warning() {
+        let pairs = [kv("Passport No. / Nationalité", "571234560", 97.0)];
+        let doc = normalise_pairs(&pairs, &hints());
+        assert!(doc.fields.document_number.is_none());
+        assert!(doc.fields.nationality.is_none());
+        assert_eq!(
+            doc.warnings,
+            vec![Warning::general(WarningReason::AmbiguousLabel)]
+        );
     }
 
     #[test]

@@ -784,6 +784,8 @@ mod tests {
     const DE_ID: &[u8] = include_bytes!("../../tests/data/textract/forms_de_id_card.json");
     const US_FORMS: &[u8] = include_bytes!("../../tests/data/textract/forms_us_state_id.json");
     const MESSY: &[u8] = include_bytes!("../../tests/data/textract/forms_messy.json");
+    const US_PASSPORT_FORMS: &[u8] =
+        include_bytes!("../../tests/data/textract/forms_us_passport.json");
 
     fn snapshot_id(bytes: &[u8], hints: &NormaliseHints) -> NormalisedDocument {
         let r = parse_analyze_id(bytes).unwrap();
@@ -835,6 +837,19 @@ mod tests {
     fn forms_us_document_without_a_country_hint_keeps_dates_ambiguous() {
         let doc = snapshot_forms(US_FORMS, &hints());
         assert!(doc.fields.birth_date.is_none());
+        insta::assert_json_snapshot!(doc);
+    }
+
+    #[test]
+    fn forms_us_passport_with_trilingual_labels() {
+        let doc = snapshot_forms(US_PASSPORT_FORMS, &hints());
+        let f = &doc.fields;
+        // Every printed field is read, the number and the issuing-state code included.
+        assert_eq!(
+            f.document_number.as_ref().unwrap().value.as_str(),
+            "571234560"
+        );
+        assert_eq!(f.issuing_state.as_ref().unwrap().value.alpha3(), "USA");
         insta::assert_json_snapshot!(doc);
     }
 
