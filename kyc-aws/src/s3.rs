@@ -1,6 +1,6 @@
 //! `S3DocumentStore`: kyc-core's `DocumentStore` port on Amazon S3, with SSE-KMS under the
 //! customer-managed data key, SHA-256 checksums, erasure of every object version, and short-lived
-//! presigned URLs.
+//! presigned URLs and size-bounded presigned POST uploads.
 //!
 //! # Layout
 //!
@@ -20,6 +20,7 @@
 //! | `get` | GetObject (checksum mode on) | `s3:GetObject`, `kms:Decrypt` on the data key |
 //! | `delete`, `delete_all` | ListObjectVersions, DeleteObjects (every version and delete marker) | `s3:ListBucketVersions`, `s3:DeleteObject`, `s3:DeleteObjectVersion` |
 //! | `presign_get`, `presign_put` | none (signed locally); the URL's user then needs what `get`/`put` need, held by the signer's role | as `get` / `put` |
+//! | `presign_post` | none (the policy is signed locally with the credentials provider's credentials); the upload then needs what `put` needs, held by the signer's role | as `put` |
 //!
 //! # Behaviour
 //!
@@ -35,8 +36,18 @@
 //! - Presigned URLs live at most [`MAX_PRESIGN_TTL`] (5 minutes); a longer expiry is refused
 //!   ([`PresignError::InvalidExpiry`]). A presigned PUT binds the content type only: the
 //!   buckets' CORS rules allow no other request header from browsers, and the bucket's default
-//!   encryption (SSE-KMS with the data key) applies to such uploads. It does not bound the
-//!   upload's size (a query-signed PUT cannot; check the size when the object is processed).
+//!   encryption (SSE-KMS with the data key) applies to such uploads. A query-signed PUT cannot
+//!   bound the upload's size: browsers upload with `presign_post` instead.
+//! - A presigned POST ([`PresignedPost`]) is a signed policy (SigV4, expiring within
+//!   [`MAX_PRESIGN_TTL`]) that pins the bucket, the exact key, the exact content type, SSE-KMS
+//!   under the data key and `content-length-range` `[1, max_bytes]` (`max_bytes` at most
+//!   [`MAX_POST_UPLOAD_BYTES`]): S3 refuses a larger or empty file (`EntityTooLarge` /
+//!   `EntityTooSmall`, 400), any other field value (403) and an expired or tampered policy
+//!   (403). The store needs the SDK configuration's credentials provider for it
+//!   ([`S3DocumentStore::from_sdk_config`]), as the SDK client does not expose its own.
+//!   LocalStack (the test suite's emulator) checks the policy's expiry and conditions but not
+//!   its signature: a well-formed rewritten policy or a changed signature passes there; the
+//!   signature is tested against AWS's published example instead.
 //!
 //! # Errors
 //!

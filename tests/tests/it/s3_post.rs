@@ -63,10 +63,8 @@ async fn send_form(url: &str, fields: &[(String, String)], file: &[u8]) -> (u16,
     let mut body = Vec::new();
     for (k, v) in fields {
         body.extend_from_slice(
-            format!(
-                "--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n"
-            )
-            .as_bytes(),
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n")
+                .as_bytes(),
         );
     }
     body.extend_from_slice(
@@ -124,7 +122,7 @@ fn standard_base64_encode(bytes: &[u8]) -> String {
     let mut s = kyc_core::token::base64url::encode(bytes)
         .replace('-', "+")
         .replace('_', "/");
-    while s.len() % 4 != 0 {
+    while !s.len().is_multiple_of(4) {
         s.push('=');
     }
     s
@@ -203,7 +201,9 @@ async fn another_content_type_or_key_is_refused() {
     assert_eq!(f.store.get(&other).await, Ok(None));
 
     // The same form to another bucket (the live frames') is refused too.
-    let frames_url = post.url.replace(&f.buckets.id_uploads, &f.buckets.live_frames);
+    let frames_url = post
+        .url
+        .replace(&f.buckets.id_uploads, &f.buckets.live_frames);
     assert_ne!(frames_url, post.url);
     let (status, body) = send_form(&frames_url, &post.fields, &jpeg(10)).await;
     assert_eq!(status, 403, "{body}");
