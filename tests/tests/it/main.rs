@@ -11,4 +11,5 @@ mod kms;
 mod params;
 mod s3;
 mod s3_faults;
+mod s3_post;
 mod sns;
