@@ -257,9 +257,11 @@ impl<'de> Deserialize<'de> for Probability {
 
 /// The orientation of a head, in degrees, each angle in -180..=180.
 ///
-/// **Sign convention** (the one AWS Rekognition's `Pose` uses, whose values are measured with the
-/// camera as the point of reference), stated in terms of the person in front of the camera,
-/// in an unmirrored camera image:
+/// **Sign convention** (the one AWS Rekognition's `Pose` appears to use: AWS's reference gives
+/// only the ranges, and the landmarks in its example responses agree with these signs; the
+/// kyc-aws mapping `head_pose_from_rekognition` is the one place to change if recordings of
+/// real turned heads disagree), stated in terms of the person in front of the camera, in an
+/// unmirrored camera image:
 ///
 /// - `yaw` > 0: the person turns their head to **their own left** (in an unmirrored image the
 ///   face then points towards the image's right edge); `yaw` < 0: to their own right.
