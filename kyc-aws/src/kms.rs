@@ -302,13 +302,7 @@ mod tests {
         )
     }
 
-    fn block_on<F: std::future::Future>(f: F) -> F::Output {
-        tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap()
-            .block_on(f)
-    }
+    use crate::testing::block_on;
 
     #[test]
     fn a_p256_public_key_becomes_a_jwk_named_by_its_thumbprint() {

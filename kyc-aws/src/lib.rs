@@ -31,3 +31,17 @@ pub mod rekognition;
 pub mod s3;
 pub mod sns;
 pub mod textract;
+
+/// Test support shared by the unit tests of several modules.
+#[cfg(test)]
+pub(crate) mod testing {
+    /// Runs a future to completion on a fresh current-thread Tokio runtime (the SDK needs
+    /// Tokio's timers even against a replay client).
+    pub(crate) fn block_on<F: std::future::Future>(f: F) -> F::Output {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("a current-thread runtime")
+            .block_on(f)
+    }
+}

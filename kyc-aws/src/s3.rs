@@ -757,13 +757,7 @@ mod tests {
         VerificationId::from_random_bytes([7; 16])
     }
 
-    fn block_on<F: std::future::Future>(f: F) -> F::Output {
-        tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap()
-            .block_on(f)
-    }
+    use crate::testing::block_on;
 
     #[test]
     fn a_body_that_does_not_match_its_stored_checksum_is_an_integrity_error() {

@@ -106,6 +106,25 @@ impl TableNames {
     }
 }
 
+/// The item under a single-attribute key (`verificationId`, `taskId`), read consistently: every
+/// read that can precede a conditional write must see the latest write.
+pub(crate) async fn get_consistent(
+    client: &aws_sdk_dynamodb::Client,
+    table: &str,
+    key: &str,
+    value: &str,
+) -> Result<Option<Item>, PortError> {
+    let out = client
+        .get_item()
+        .table_name(table)
+        .key(key, s(value))
+        .consistent_read(true)
+        .send()
+        .await
+        .map_err(|e| port_error(&e))?;
+    Ok(out.item)
+}
+
 /// The TTL value for an instant: epoch seconds, rounded up so the sweeper never removes an
 /// item before its time.
 pub(crate) fn ttl_secs(t: Timestamp) -> i64 {

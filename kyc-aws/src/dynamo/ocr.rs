@@ -9,7 +9,9 @@ use kyc_core::ports::PortError;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use super::{get_n, get_s, n, port_error, s, ttl_instant, ttl_secs, Item, TTL_ATTRIBUTE};
+use super::{
+    get_consistent, get_n, get_s, n, port_error, s, ttl_instant, ttl_secs, Item, TTL_ATTRIBUTE,
+};
 
 /// OCR data in DynamoDB, generic over the record type (stored as JSON), like kyc-local's
 /// `SqliteOcrData`.
@@ -82,18 +84,9 @@ impl DynamoOcrData {
         id: &VerificationId,
         now: Timestamp,
     ) -> Result<Option<T>, PortError> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key("verificationId", s(id.as_str()))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| port_error(&e))?;
-        match out.item() {
+        match get_consistent(&self.client, &self.table, "verificationId", id.as_str()).await? {
             None => Ok(None),
-            Some(item) => decode(id, item, now),
+            Some(item) => decode(id, &item, now),
         }
     }
 

@@ -10,7 +10,8 @@ use kyc_core::ports::{PortError, SessionStore, Version};
 use kyc_core::session::{Session, State};
 
 use super::{
-    get_n, get_s, n, port_error, put_failure, s, ttl_secs, Item, WriteFailure, TTL_ATTRIBUTE,
+    get_consistent, get_n, get_s, n, port_error, put_failure, s, ttl_secs, Item, WriteFailure,
+    TTL_ATTRIBUTE,
 };
 
 /// Verification sessions in DynamoDB.
@@ -115,16 +116,10 @@ fn decode(id: &VerificationId, item: &Item) -> Result<(Session, Version), PortEr
 
 impl SessionStore for DynamoSessionStore {
     async fn load(&self, id: &VerificationId) -> Result<Option<(Session, Version)>, PortError> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key("verificationId", s(id.as_str()))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| port_error(&e))?;
-        out.item().map(|item| decode(id, item)).transpose()
+        get_consistent(&self.client, &self.table, "verificationId", id.as_str())
+            .await?
+            .map(|item| decode(id, &item))
+            .transpose()
     }
 
     async fn save(

@@ -12,7 +12,8 @@ use kyc_core::ports::{PortError, RandomSource, Version};
 use kyc_core::tasks::{normalize_title, Task, TaskChange, TaskId, TaskStatus};
 
 use super::{
-    delete_failure, get_n, get_s, n, port_error, put_failure, s, update_failure, Item, WriteFailure,
+    delete_failure, get_consistent, get_n, get_s, n, port_error, put_failure, s, update_failure,
+    Item, WriteFailure,
 };
 
 /// Why a task-store operation failed.
@@ -135,16 +136,11 @@ impl DynamoTaskStore {
 
     /// The task, or `None`.
     pub async fn get(&self, id: &TaskId) -> Result<Option<Task>, PortError> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key("taskId", s(id.as_str()))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| port_error(&e))?;
-        out.item().map(decode).transpose()
+        get_consistent(&self.client, &self.table, "taskId", id.as_str())
+            .await?
+            .as_ref()
+            .map(decode)
+            .transpose()
     }
 
     /// The tasks of `owner`, oldest first (by creation time, then id).

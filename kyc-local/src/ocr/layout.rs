@@ -227,27 +227,18 @@ fn label_key(text: &str) -> Option<String> {
     if let Some(key) = classify_tolerant(text) {
         return Some(key);
     }
+    // A multilingual label: undo confusions part by part, then let kyc-core judge the whole
+    // (it tolerates a part it cannot read and refuses parts that name different fields).
     if text.contains('/') {
-        let mut key: Option<String> = None;
-        let mut kind = None;
-        for part in text.split('/') {
-            let part = part.trim();
-            if letters(part) < 2 {
-                continue;
-            }
-            if let Some(fixed) = classify_tolerant(part) {
-                let k = classify_label(&fixed, false);
-                match kind {
-                    Some(prev) if Some(prev) != k => return None,
-                    Some(_) => {}
-                    None => {
-                        kind = k;
-                        key = Some(fixed);
-                    }
-                }
-            }
-        }
-        return key;
+        let joined = text
+            .split('/')
+            .map(|part| {
+                let part = part.trim();
+                classify_tolerant(part).unwrap_or_else(|| part.to_owned())
+            })
+            .collect::<Vec<_>>()
+            .join(" / ");
+        return classify_label(&joined, false).is_some().then_some(joined);
     }
     None
 }
