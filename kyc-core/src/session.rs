@@ -537,6 +537,79 @@ impl Checks {
     }
 }
 
+/// What the steps of a session found, kept with it so that any stateless worker (a Lambda
+/// function, a restarted server) can continue the verification: the open liveness challenge
+/// and the frames analysed for it, the liveness and face-match outcomes, the screening
+/// summary and the decision. It holds no document fields (those are personal data and live in
+/// the OCR record store); the frame observations may carry face embeddings, so stores keep
+/// sessions encrypted at rest.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Findings {
+    /// SHA-256 (hex) of the stored document image, so a replayed upload with the same
+    /// idempotency key but other bytes is recognised.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub upload_digest: Option<String>,
+    /// The open (or last) liveness challenge.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub challenge: Option<crate::liveness::Challenge>,
+    /// The frames admitted for that challenge, in order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub frames: Vec<crate::liveness::FrameObservation>,
+    /// The outcome of the last evaluated challenge.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub liveness: Option<crate::liveness::LivenessOutcome>,
+    /// The face-match outcome, or the quality gate's refusal.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub face_match: Option<FaceMatchFinding>,
+    /// The screening summary.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub screening: Option<ScreeningFinding>,
+    /// The decision, once made.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decision: Option<crate::decision::Decision>,
+}
+
+/// What the face match found.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", tag = "kind")]
+pub enum FaceMatchFinding {
+    /// Faces were compared.
+    Compared(crate::facematch::FaceMatchOutcome),
+    /// The quality gate refused the images; the codes say why.
+    QualityRejected {
+        /// The rejection codes (e.g. `noFaceDetected`).
+        reasons: Vec<String>,
+    },
+}
+
+/// What sanctions screening found: the status and the matching list entries (list data, not
+/// the person's).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ScreeningFinding {
+    /// The evidence the decision engine sees.
+    pub status: crate::decision::SanctionsEvidence,
+    /// The entries at or above the alert threshold, best first.
+    pub matches: Vec<ScreeningMatch>,
+    /// The content hash of the lists screened (empty when screening failed).
+    pub list_version: String,
+}
+
+/// One list entry that matched.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ScreeningMatch {
+    /// The list's own identifier of the entry.
+    pub entity_id: String,
+    /// The list (e.g. `ofac-sdn`).
+    pub list: String,
+    /// The entry's name as the list spells it.
+    pub name: String,
+    /// The match score, 0–100.
+    pub score: f32,
+}
+
 /// One verification's session.
 ///
 /// ```
@@ -567,6 +640,8 @@ pub struct Session {
     checks: Checks,
     challenges_issued: u8,
     history: Vec<Step>,
+    #[serde(default)]
+    findings: Findings,
 }
 
 impl Session {
@@ -587,6 +662,7 @@ impl Session {
             checks: Checks::default(),
             challenges_issued: 0,
             history: vec![Step::UploadDocument { idempotency_key }],
+            findings: Findings::default(),
         }
     }
 
@@ -618,7 +694,15 @@ impl Session {
     pub fn challenges_issued(&self) -> u8 {
         self.challenges_issued
     }
-    /// The steps applied, in order.
+    /// What the steps found.
+    pub fn findings(&self) -> &Findings {
+        &self.findings
+    }
+    /// The findings, to record what a step found next to applying it.
+    pub fn findings_mut(&mut self) -> &mut Findings {
+        &mut self.findings
+    }
+    /// The steps applied, oldest first.
     pub fn history(&self) -> &[Step] {
         &self.history
     }
