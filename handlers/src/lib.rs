@@ -6,5 +6,6 @@
 //! into here. Nothing here holds domain rules; those live in `kyc-core`.
 
 pub mod cli;
+pub mod local;
 pub mod screening;
 pub mod service;

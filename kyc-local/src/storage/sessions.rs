@@ -64,6 +64,25 @@ impl SqliteSessionStore {
         .transpose()
     }
 
+    /// The ids of the sessions currently in `state` (a server resumes the work a restart
+    /// interrupted, e.g. documents uploaded but not yet read), oldest update first.
+    pub fn ids_in_state_blocking(
+        &self,
+        state: kyc_core::session::StateName,
+    ) -> Result<Vec<VerificationId>, StoreError> {
+        let ids: Vec<String> = self.db.with(|c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT verification_id FROM sessions
+                 WHERE json_extract(body, '$.state.state') = ?1 ORDER BY updated_at",
+            )?;
+            let rows = stmt.query_map([state.as_str()], |r| r.get(0))?;
+            Ok(rows.collect::<Result<Vec<String>, _>>()?)
+        })?;
+        ids.iter()
+            .map(|s| VerificationId::parse(s).map_err(|_| StoreError::Integrity))
+            .collect()
+    }
+
     /// [`SessionStore::save`], blocking.
     pub fn save_blocking(
         &self,
