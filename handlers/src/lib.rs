@@ -5,7 +5,10 @@
 //! Each binary's `main` is the composition root: it parses arguments, picks adapters and calls
 //! into here. Nothing here holds domain rules; those live in `kyc-core`.
 
+pub mod app;
 pub mod cli;
 pub mod local;
+pub mod media;
 pub mod screening;
+pub mod serve;
 pub mod service;
