@@ -6,4 +6,5 @@
 //! into here. Nothing here holds domain rules; those live in `kyc-core`.
 
 pub mod cli;
+pub mod media;
 pub mod screening;
