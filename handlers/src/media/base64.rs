@@ -61,10 +61,7 @@ pub fn decode_base64(text: &str, max_decoded: usize) -> Result<Vec<u8>, MediaErr
     if body.len() > longest.saturating_mul(2).saturating_add(4) {
         return Err(MediaError::TooLarge { limit: max_decoded });
     }
-    let line_breaks = body
-        .iter()
-        .filter(|&&b| VALUES[usize::from(b)] == LINE_BREAK)
-        .count();
+    let line_breaks = body.iter().filter(|&&b| b == b'\r' || b == b'\n').count();
     let significant = body.len() - line_breaks;
     if significant == 0 {
         return Err(MediaError::Empty);
@@ -81,14 +78,14 @@ pub fn decode_base64(text: &str, max_decoded: usize) -> Result<Vec<u8>, MediaErr
     if decoded > max_decoded {
         return Err(MediaError::TooLarge { limit: max_decoded });
     }
-    let mut out = Vec::with_capacity(decoded);
+    let mut out = vec![0; decoded];
     if line_breaks == 0 {
         decode_into(body.get(..chars).unwrap_or_default(), &mut out)?;
     } else {
         let compact: Vec<u8> = body
             .iter()
             .copied()
-            .filter(|&b| VALUES[usize::from(b)] != LINE_BREAK)
+            .filter(|&b| b != b'\r' && b != b'\n')
             .take(chars)
             .collect();
         decode_into(&compact, &mut out)?;
@@ -139,11 +136,13 @@ fn decoded_length(chars: usize, padding: usize) -> Result<usize, MediaError> {
     Ok(chars / 4 * 3 + tail)
 }
 
-/// Decodes alphabet characters only (no padding, no line breaks) onto `out`.
-fn decode_into(chars: &[u8], out: &mut Vec<u8>) -> Result<(), MediaError> {
+/// Decodes alphabet characters only (no padding, no line breaks) into `out`, which is exactly
+/// as long as [`decoded_length`] says.
+fn decode_into(chars: &[u8], out: &mut [u8]) -> Result<(), MediaError> {
     let value = |b: u8| u32::from(VALUES[usize::from(b)]);
     let mut groups = chars.chunks_exact(4);
-    for group in &mut groups {
+    let mut outputs = out.chunks_exact_mut(3);
+    for (group, output) in (&mut groups).zip(&mut outputs) {
         let (a, b, c, d) = (
             value(group[0]),
             value(group[1]),
@@ -155,24 +154,25 @@ fn decode_into(chars: &[u8], out: &mut Vec<u8>) -> Result<(), MediaError> {
             return Err(MediaError::InvalidBase64);
         }
         let n = (a << 18) | (b << 12) | (c << 6) | d;
-        out.extend_from_slice(&[(n >> 16) as u8, (n >> 8) as u8, n as u8]);
+        output.copy_from_slice(&[(n >> 16) as u8, (n >> 8) as u8, n as u8]);
     }
-    match *groups.remainder() {
-        [] => {}
-        [a, b] => {
+    let tail = outputs.into_remainder();
+    match (groups.remainder(), tail) {
+        ([], []) => {}
+        (&[a, b], [x]) => {
             let (a, b) = (value(a), value(b));
             if (a | b) & 0xC0 != 0 || b & 0x0F != 0 {
                 return Err(MediaError::InvalidBase64);
             }
-            out.push(((a << 2) | (b >> 4)) as u8);
+            *x = ((a << 2) | (b >> 4)) as u8;
         }
-        [a, b, c] => {
+        (&[a, b, c], [x, y]) => {
             let (a, b, c) = (value(a), value(b), value(c));
             if (a | b | c) & 0xC0 != 0 || c & 0x03 != 0 {
                 return Err(MediaError::InvalidBase64);
             }
             let n = (a << 10) | (b << 4) | (c >> 2);
-            out.extend_from_slice(&[(n >> 8) as u8, n as u8]);
+            (*x, *y) = ((n >> 8) as u8, n as u8);
         }
         _ => return Err(MediaError::InvalidBase64),
     }

@@ -282,7 +282,7 @@ fn skip_entropy_coded_data(bytes: &[u8], start: usize) -> Result<usize, MediaErr
     loop {
         let ff = i + bytes
             .get(i..)
-            .and_then(|rest| rest.iter().position(|&b| b == 0xFF))
+            .and_then(find_ff)
             .ok_or(MediaError::Truncated)?;
         match bytes.get(ff + 1) {
             None => return Err(MediaError::Truncated),
@@ -302,6 +302,26 @@ fn skip_entropy_coded_data(bytes: &[u8], start: usize) -> Result<usize, MediaErr
             Some(_) => return Ok(ff),
         }
     }
+}
+
+/// The index of the first 0xFF in `bytes`. Entropy-coded data is most of a JPEG and holds a
+/// 0xFF every few hundred bytes; testing 32 bytes at a time (which the compiler turns into
+/// vector compares) makes the walk several times faster than a byte loop.
+fn find_ff(bytes: &[u8]) -> Option<usize> {
+    const BLOCK: usize = 32;
+    let mut blocks = bytes.chunks_exact(BLOCK);
+    let mut offset = 0;
+    for block in &mut blocks {
+        if block.iter().fold(false, |seen, &b| seen | (b == 0xFF)) {
+            return block.iter().position(|&b| b == 0xFF).map(|p| offset + p);
+        }
+        offset += BLOCK;
+    }
+    blocks
+        .remainder()
+        .iter()
+        .position(|&b| b == 0xFF)
+        .map(|p| offset + p)
 }
 
 /// Splits the first `N` bytes off as an array (`Malformed` when shorter).
@@ -345,6 +365,18 @@ mod tests {
                 Err(MediaError::Truncated),
                 "{data:?}"
             );
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn the_block_search_finds_the_first_ff(
+            bytes in proptest::collection::vec(
+                proptest::prop_oneof![100 => 0u8..=254, 1 => proptest::strategy::Just(0xFF)],
+                0..300,
+            ),
+        ) {
+            proptest::prop_assert_eq!(find_ff(&bytes), bytes.iter().position(|&b| b == 0xFF));
         }
     }
 
