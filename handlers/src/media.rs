@@ -524,12 +524,51 @@ mod tests {
             assert_eq!(clean.bytes, png, "nothing to strip in the encoder's output");
             assert_eq!(decode(&clean.bytes), *image);
         }
-        for image in &images[..3] {
+        for image in [&images[0], &images[2]] {
             let jpeg = encode_jpeg(image, 80);
             let clean = sanitize_checked(&jpeg, &LOOSE).expect("jpeg passes");
             assert_eq!((clean.info.width, clean.info.height), (50, 30));
+            assert_eq!(decode(&clean.bytes).color(), image.color());
             assert!(decode(&clean.bytes).as_bytes() == decode(&jpeg).as_bytes());
         }
+    }
+
+    /// Made with libjpeg-turbo 2.1.5's `cjpeg -quality 85` (with `-progressive`, `-grayscale
+    /// -progressive`, `-restart 1`, `-arithmetic`) from one 160 × 120 test pattern.
+    const PROGRESSIVE: &[u8] = include_bytes!("media/testdata/progressive.jpg");
+    const PROGRESSIVE_GREY: &[u8] = include_bytes!("media/testdata/progressive-grey.jpg");
+    const RESTART: &[u8] = include_bytes!("media/testdata/restart.jpg");
+    const ARITHMETIC: &[u8] = include_bytes!("media/testdata/arithmetic.jpg");
+
+    #[test]
+    fn progressive_and_restart_interval_jpegs_pass_unchanged_in_their_pixels() {
+        for bytes in [PROGRESSIVE, PROGRESSIVE_GREY, RESTART] {
+            let clean = sanitize_checked(bytes, &LOOSE).expect("libjpeg output passes");
+            assert_eq!((clean.info.width, clean.info.height), (160, 120));
+            assert!(decode(bytes).as_bytes() == decode(&clean.bytes).as_bytes());
+            // Turned upright from a progressive or greyscale original.
+            let tagged = after_soi(bytes, &[exif_segment(false, Some(8), false)]);
+            let clean = sanitize_checked(&tagged, &LOOSE).expect("passes");
+            assert!(clean.reencoded);
+            assert_eq!(decode(&clean.bytes).dimensions(), (120, 160));
+            assert_eq!(
+                decode(&clean.bytes).color(),
+                decode(bytes).color(),
+                "greyscale stays greyscale"
+            );
+        }
+        assert!(
+            contains(RESTART, &[0xFF, 0xD3]),
+            "the fixture has restart markers"
+        );
+    }
+
+    #[test]
+    fn arithmetic_coded_jpegs_are_unsupported() {
+        assert_eq!(
+            inspect(ARITHMETIC, &LOOSE),
+            Err(MediaError::UnsupportedType)
+        );
     }
 
     #[test]
@@ -843,6 +882,24 @@ mod tests {
                 let (x, y) = stored_position(orientation, u, v, width, height);
                 assert_eq!(pixel, stored.get_pixel(x, y), "orientation {orientation}");
             }
+        }
+    }
+
+    #[test]
+    fn a_sixteen_bit_png_with_alpha_is_turned_losslessly() {
+        let mut stored = picture(6, 4).to_rgba16();
+        for (x, y, pixel) in stored.enumerate_pixels_mut() {
+            pixel.0[3] = (x * 10_000 + y * 3_001) as u16;
+        }
+        let plain = encode_png(&DynamicImage::ImageRgba16(stored.clone()));
+        let exif = exif_tiff(true, Some(6), false);
+        let clean = sanitize_checked(&after_ihdr(&plain, &[chunk(b"eXIf", &exif)]), &LOOSE)
+            .expect("passes");
+        let upright = decode(&clean.bytes).to_rgba16();
+        assert_eq!(upright.dimensions(), (4, 6));
+        for (u, v, pixel) in upright.enumerate_pixels() {
+            let (x, y) = stored_position(6, u, v, 6, 4);
+            assert_eq!(pixel, stored.get_pixel(x, y));
         }
     }
 

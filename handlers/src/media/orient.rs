@@ -5,7 +5,7 @@ use std::io::Cursor;
 use std::ops::Range;
 
 use image::codecs::jpeg::JpegEncoder;
-use image::{ColorType, DynamicImage, ImageFormat, ImageOutputFormat};
+use image::{ColorType, DynamicImage, GrayImage, ImageFormat, ImageOutputFormat, RgbImage};
 
 use super::{jpeg, png, Limits, MediaError};
 
@@ -24,13 +24,18 @@ pub(super) fn jpeg(
         decode(stripped, ImageFormat::Jpeg, limits)?,
         layout.info.orientation,
     );
-    let (image, components) = if matches!(
+    // Typed buffers: encoding a `DynamicImage` would always write three components.
+    let pixels = if matches!(
         image.color(),
         ColorType::L8 | ColorType::L16 | ColorType::La8 | ColorType::La16
     ) {
-        (DynamicImage::ImageLuma8(image.to_luma8()), 1)
+        Pixels::Grey(image.to_luma8())
     } else {
-        (DynamicImage::ImageRgb8(image.to_rgb8()), 3)
+        Pixels::Colour(image.to_rgb8())
+    };
+    let components = match pixels {
+        Pixels::Grey(_) => 1,
+        Pixels::Colour(_) => 3,
     };
     // A CMYK profile would be wrong for the RGB the decoder made of CMYK pixels.
     let icc: &[Range<usize>] = if layout.components == components {
@@ -40,9 +45,12 @@ pub(super) fn jpeg(
     };
     for quality in JPEG_QUALITIES {
         let mut encoded = Vec::new();
-        JpegEncoder::new_with_quality(&mut encoded, quality)
-            .encode_image(&image)
-            .map_err(|_| MediaError::Malformed)?;
+        let mut encoder = JpegEncoder::new_with_quality(&mut encoded, quality);
+        match &pixels {
+            Pixels::Grey(grey) => encoder.encode_image(grey),
+            Pixels::Colour(rgb) => encoder.encode_image(rgb),
+        }
+        .map_err(|_| MediaError::Malformed)?;
         let mut out = Vec::with_capacity(encoded.len() + icc.iter().map(Range::len).sum::<usize>());
         // After SOI and the encoder's JFIF APP0, which must stay first.
         let at = match encoded.get(2..6) {
@@ -62,6 +70,12 @@ pub(super) fn jpeg(
     Err(MediaError::TooLarge {
         limit: limits.max_bytes,
     })
+}
+
+/// The pixels a JPEG is encoded from.
+enum Pixels {
+    Grey(GrayImage),
+    Colour(RgbImage),
 }
 
 /// `stripped` (the walk's output for `original`) upright, as a PNG carrying the original's

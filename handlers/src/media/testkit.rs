@@ -46,11 +46,16 @@ pub(crate) fn picture(width: u32, height: u32) -> DynamicImage {
     }))
 }
 
-/// `image` encoded as JPEG (baseline, JFIF) at `quality`.
+/// `image` encoded as JPEG (baseline, JFIF) at `quality`, greyscale when `image` is.
 pub(crate) fn encode_jpeg(image: &DynamicImage, quality: u8) -> Vec<u8> {
     let mut out = Vec::new();
     JpegEncoder::new_with_quality(&mut out, quality)
-        .encode_image(image)
+        .encode(
+            image.as_bytes(),
+            image.width(),
+            image.height(),
+            image.color(),
+        )
         .expect("test image encodes");
     out
 }
