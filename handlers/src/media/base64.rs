@@ -61,7 +61,16 @@ pub fn decode_base64(text: &str, max_decoded: usize) -> Result<Vec<u8>, MediaErr
     if body.len() > longest.saturating_mul(2).saturating_add(4) {
         return Err(MediaError::TooLarge { limit: max_decoded });
     }
-    let line_breaks = body.iter().filter(|&&b| b == b'\r' || b == b'\n').count();
+    // Counted in blocks of 255 with a byte counter, which compiles to wide vector compares.
+    let line_breaks: usize = body
+        .chunks(255)
+        .map(|block| {
+            let count = block
+                .iter()
+                .fold(0u8, |n, &b| n + u8::from(b == b'\r' || b == b'\n'));
+            usize::from(count)
+        })
+        .sum();
     let significant = body.len() - line_breaks;
     if significant == 0 {
         return Err(MediaError::Empty);
