@@ -2,14 +2,17 @@
 //! end to end on release builds and printed against their targets (`--json` for machines).
 //!
 //! - `bench serve [--connections N] [--warmup S] [--duration S] [--ready-timeout S]
-//!   [--bin PATH] [--json] [--check]` builds `kyc` (`cargo build --release -p handlers --bin
+//!   [--bin PATH] [--json] [--check] [-- SERVE_ARGS...]` builds `kyc` (`cargo build --release -p handlers --bin
 //!   kyc`), writes a ~200 KB JPEG of a synthetic identity document with `kyc document sample`,
 //!   starts `kyc serve --addr 127.0.0.1:PORT --data-dir TMP` (ready once it printed
 //!   `listening on http://ADDR` and `GET /healthz` answers 200), loads `POST /v1/upload-id`
 //!   (raw `image/jpeg`, a fresh `Idempotency-Key` per request) from 16 keep-alive connections
 //!   for a 3 s warm-up and a 10 s measured window, samples the server's resident memory every
 //!   100 ms (and reads its `VmHWM` at the end), then stops it with SIGTERM and requires exit
-//!   status 0 within 10 s. Targets: ≥ 300 req/s and p99 ≤ 50 ms.
+//!   status 0 within 10 s. Targets: ≥ 300 req/s and p99 ≤ 50 ms. What follows `--` is added to
+//!   `kyc serve`'s arguments (its per-client rate limit would otherwise answer most of a load
+//!   that comes from one address with 429). The uploads are stored: a run writes about 1 GB
+//!   under the temporary directory (`$TMPDIR`), removed at the end.
 //! - `bench lambda [--runs N] [--timeout S] [--bin PATH] [--json] [--check]` builds the API
 //!   Lambda binary ([`lambda::API_BUILD`]), reports the size of its `bootstrap` zip as
 //!   `cargo xtask dist` packs it (target ≤ 8 MB), and times it from process start to its first

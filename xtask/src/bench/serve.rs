@@ -41,7 +41,7 @@ const READY_LINE: &str = "listening on http://";
 const CREATED: u16 = 201;
 
 const USAGE: &str = "cargo xtask bench serve [--connections N] [--warmup S] [--duration S] \
-                     [--ready-timeout S] [--bin PATH] [--json] [--check]";
+                     [--ready-timeout S] [--bin PATH] [--json] [--check] [-- SERVE_ARGS...]";
 
 /// The benchmark's settings.
 #[derive(Clone, Debug)]
@@ -58,6 +58,9 @@ pub struct ServeOptions {
     pub stop_timeout: Duration,
     /// A `kyc` binary to use instead of building one.
     pub bin: Option<PathBuf>,
+    /// More arguments for `kyc serve` (what follows `--`), e.g. to lift its per-client rate
+    /// limit, which a load from one address would otherwise hit.
+    pub serve_args: Vec<String>,
     /// Print JSON instead of text.
     pub json: bool,
     /// Fail when a target is missed.
@@ -66,6 +69,10 @@ pub struct ServeOptions {
 
 impl ServeOptions {
     fn parse(args: &[String]) -> Result<Self> {
+        let (args, serve_args) = match args.iter().position(|a| a == "--") {
+            Some(at) => (&args[..at], args.get(at + 1..).unwrap_or_default()),
+            None => (args, &[][..]),
+        };
         let f = Flags::new(args, USAGE);
         f.check(
             &["--json", "--check"],
@@ -92,6 +99,7 @@ impl ServeOptions {
             ready_timeout: f.seconds("--ready-timeout", 60.0)?,
             stop_timeout: Duration::from_secs(10),
             bin: f.value("--bin").map(PathBuf::from),
+            serve_args: serve_args.to_vec(),
             json: f.switch("--json"),
             check: f.switch("--check"),
         })
@@ -233,14 +241,15 @@ pub fn run(root: &Path, cargo: &dyn Fn() -> Command, args: &[String]) -> Result<
     std::fs::create_dir_all(&data)?;
     let addr = free_port()?;
     let mut cmd = Command::new(&kyc);
-    cmd.current_dir(root).args([
-        "serve",
-        "--addr",
-        &addr.to_string(),
-        "--data-dir",
-        &data.to_string_lossy(),
-    ]);
-    eprintln!("==> kyc serve --addr {addr} (data in {})", data.display());
+    cmd.current_dir(root)
+        .args(["serve", "--addr", &addr.to_string(), "--data-dir"])
+        .arg(&data)
+        .args(&opts.serve_args);
+    eprintln!(
+        "==> kyc serve --addr {addr} --data-dir {} {}",
+        data.display(),
+        opts.serve_args.join(" ")
+    );
     let figures = measure(cmd, addr, tmp.path(), jpeg, &opts)?;
     report(&figures)
 }
@@ -255,9 +264,14 @@ fn report(figures: &ServeFigures) -> Result<()> {
     }
     let failed = figures.load.failures(CREATED);
     if failed > 0 {
+        let hint = if figures.load.statuses.contains_key(&429) {
+            "\nhint: 429 is the per-client rate limit; lift it with kyc serve's option after `--`"
+        } else {
+            ""
+        };
         bail!(
             "{failed} uploads did not get {CREATED} (see the statuses and errors above); the \
-             figures do not measure successful uploads"
+             figures do not measure successful uploads{hint}"
         );
     }
     if figures.load.responses() == 0 {
@@ -538,6 +552,8 @@ class H(http.server.BaseHTTPRequestHandler):
         self.answer(201 if fresh else 409)
 class S(socketserver.ThreadingMixIn, http.server.HTTPServer):
     daemon_threads = True
+    # The default listen backlog (5) resets connections when more connect at once.
+    request_queue_size = 128
 srv = S((host, int(port)), H)
 signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=srv.shutdown).start())
 print("starting", flush=True)
@@ -560,6 +576,7 @@ sys.exit(exit_code)
             ready_timeout: Duration::from_secs(10),
             stop_timeout: Duration::from_secs(5),
             bin: None,
+            serve_args: Vec::new(),
             json: false,
             check: false,
         }
@@ -687,6 +704,11 @@ sys.exit(exit_code)
         assert!(figures.load.status_class(4) > 0);
         let e = report(&figures).unwrap_err().to_string();
         assert!(e.contains("did not get 201"), "{e}");
+        assert!(!e.contains("rate limit"), "{e}");
+        let mut limited = figures.clone();
+        limited.load.statuses.insert(429, 7);
+        let e = report(&limited).unwrap_err().to_string();
+        assert!(e.contains("429 is the per-client rate limit"), "{e}");
     }
 
     #[test]
@@ -728,6 +750,13 @@ sys.exit(exit_code)
             (o.connections, o.duration, o.json),
             (64, Duration::from_millis(2500), true)
         );
+        let args: Vec<String> = ["--json", "--", "--rate-limit", "0", "--json"]
+            .map(String::from)
+            .to_vec();
+        let o = ServeOptions::parse(&args).unwrap();
+        assert!(o.json);
+        assert_eq!(o.serve_args, ["--rate-limit", "0", "--json"]);
+        assert!(ServeOptions::parse(&[]).unwrap().serve_args.is_empty());
         for bad in [
             &["--connections", "0"][..],
             &["--duration", "0"],
