@@ -8,7 +8,10 @@
 //!   (cfn-lint, checkov) and the workflow lint. It is the README's test command and what
 //!   `.ci/run` runs. Tools are installed idempotently into `.kyc-cache/`.
 //! - `core-purity`: proves `kyc-core` does not depend on any I/O crate (`cargo tree`).
-//! - `bench`: runs the benchmarks in release mode and prints their figures.
+//! - `bench [NAME]`: runs the criterion benchmarks in release mode and prints their figures.
+//! - `bench serve|lambda`: the HTTP figures, end to end on release builds: uploads per second,
+//!   latency and peak memory of `kyc serve`; the API Lambda's zip size and time to ready (see
+//!   the `bench` module).
 //! - `setup`: installs the Debian packages and fetches the models and test assets the embedded
 //!   engines need (idempotent); `ci` runs it first.
 //! - `codegen [--check]`: generates stackgen's resource types from `stackgen/schemas/`.
@@ -18,6 +21,7 @@
 //! - `localstack install|up|down|status|env`: the emulator on the host (`localstack/launch.sh`).
 //! - `dist`: each Lambda handler as a `bootstrap` zip in `target/dist/`.
 
+mod bench;
 mod codegen;
 mod dist;
 mod tools;
@@ -52,7 +56,11 @@ fn main() -> Result<()> {
     match args.first().map(String::as_str) {
         Some("ci") => ci(),
         Some("core-purity") => core_purity(),
-        Some("bench") => bench(&args[1..]),
+        Some("bench") => match args.get(1).map(String::as_str) {
+            Some("serve") => bench::serve::run(&root(), &cargo, &args[2..]),
+            Some("lambda") => bench::lambda::run(&cargo, &args[2..]),
+            _ => bench(&args[1..]),
+        },
         Some("setup") => setup::run(),
         Some("codegen") => codegen::run(&root(), args.iter().any(|a| a == "--check")),
         Some("schemas") => tools::refresh_schemas(&root(), &args[1..]),
@@ -67,7 +75,7 @@ fn main() -> Result<()> {
         Some("dist") => dist::run(&root(), &cargo),
         _ => {
             eprintln!(
-                "usage: cargo xtask <ci|core-purity|bench [NAME]|setup|codegen [--check]|schemas|lint-templates|lint-workflows|localstack CMD|dist>"
+                "usage: cargo xtask <ci|core-purity|bench [NAME|serve|lambda]|setup|codegen [--check]|schemas|lint-templates|lint-workflows|localstack CMD|dist>"
             );
             bail!("unknown or missing task")
         }
