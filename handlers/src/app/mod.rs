@@ -88,7 +88,9 @@ pub fn router<P: Platform>(
             )
         })
         .with_state(app)
-        .layer(CatchPanicLayer::custom(|_| Problem::internal().into_response()));
+        .layer(CatchPanicLayer::custom(|_| {
+            Problem::internal().into_response()
+        }));
     if let Some(limit) = settings.rate_limit.clone() {
         r = r.layer(middleware::from_fn_with_state(
             Arc::new(ratelimit::Limiter::new(limit)),
@@ -108,11 +110,7 @@ fn cors(origins: &[String]) -> Option<CorsLayer> {
     let allow = if origins.iter().any(|o| o == "*") {
         AllowOrigin::any()
     } else {
-        AllowOrigin::list(
-            origins
-                .iter()
-                .filter_map(|o| HeaderValue::from_str(o).ok()),
-        )
+        AllowOrigin::list(origins.iter().filter_map(|o| HeaderValue::from_str(o).ok()))
     };
     Some(
         CorsLayer::new()
@@ -143,7 +141,8 @@ async fn request_context(mut req: Request, next: Next) -> Response {
         .and_then(|v| v.to_str().ok())
         .filter(|s| {
             (1..=64).contains(&s.len())
-                && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+                && s.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
         })
         .map_or_else(new_request_id, str::to_owned);
     if let Ok(v) = HeaderValue::from_str(&id) {
@@ -216,8 +215,10 @@ async fn stamp(response: Response, id: &str) -> Response {
     if let Some(obj) = value.as_object_mut() {
         obj.insert("requestId".into(), serde_json::Value::String(id.to_owned()));
     }
-    let mut r = Response::from_parts(parts, axum::body::Body::from(serde_json::to_vec(&value).unwrap_or_default()));
+    let mut r = Response::from_parts(
+        parts,
+        axum::body::Body::from(serde_json::to_vec(&value).unwrap_or_default()),
+    );
     r.headers_mut().remove(header::CONTENT_LENGTH);
     r
 }
-

@@ -162,10 +162,7 @@ impl From<MediaError> for Problem {
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 "The image is not a JPEG or PNG",
             ),
-            MediaError::InvalidBase64 => (
-                StatusCode::BAD_REQUEST,
-                "The image is not valid base64",
-            ),
+            MediaError::InvalidBase64 => (StatusCode::BAD_REQUEST, "The image is not valid base64"),
             MediaError::Empty => (StatusCode::BAD_REQUEST, "The image is empty"),
             _ => (
                 StatusCode::UNPROCESSABLE_ENTITY,
@@ -180,21 +177,83 @@ impl From<ServiceError> for Problem {
     fn from(e: ServiceError) -> Self {
         use StatusCode as S;
         match e {
-            ServiceError::NotFound => Self::new(S::NOT_FOUND, "verification-not-found", "No verification with this id"),
-            ServiceError::Erased => Self::new(S::GONE, "verification-erased", "The verification's data were erased"),
-            ServiceError::Expired => Self::new(S::CONFLICT, "verification-expired", "The verification's deadline has passed"),
-            ServiceError::DocumentPending => Self::new(S::CONFLICT, "document-pending", "The document is still being read; retry shortly").retry_after(1),
-            ServiceError::InvalidState(state) => Self::new(S::CONFLICT, "invalid-state", "This step is not allowed in the verification's current state").detail(format!("state: {state}")),
-            ServiceError::StaleChallenge => Self::new(S::CONFLICT, "stale-challenge", "The nonce is not the open liveness challenge's"),
-            ServiceError::ChallengeLimit => Self::new(S::CONFLICT, "challenge-limit", "No more liveness challenges may be issued"),
-            ServiceError::FrameRejected(code) => Self::new(S::UNPROCESSABLE_ENTITY, "frame-rejected", "The frame was refused by the liveness check").detail(format!("reason: {code}")),
+            ServiceError::NotFound => Self::new(
+                S::NOT_FOUND,
+                "verification-not-found",
+                "No verification with this id",
+            ),
+            ServiceError::Erased => Self::new(
+                S::GONE,
+                "verification-erased",
+                "The verification's data were erased",
+            ),
+            ServiceError::Expired => Self::new(
+                S::CONFLICT,
+                "verification-expired",
+                "The verification's deadline has passed",
+            ),
+            ServiceError::DocumentPending => Self::new(
+                S::CONFLICT,
+                "document-pending",
+                "The document is still being read; retry shortly",
+            )
+            .retry_after(1),
+            ServiceError::InvalidState(state) => Self::new(
+                S::CONFLICT,
+                "invalid-state",
+                "This step is not allowed in the verification's current state",
+            )
+            .detail(format!("state: {state}")),
+            ServiceError::StaleChallenge => Self::new(
+                S::CONFLICT,
+                "stale-challenge",
+                "The nonce is not the open liveness challenge's",
+            ),
+            ServiceError::ChallengeLimit => Self::new(
+                S::CONFLICT,
+                "challenge-limit",
+                "No more liveness challenges may be issued",
+            ),
+            ServiceError::FrameRejected(code) => Self::new(
+                S::UNPROCESSABLE_ENTITY,
+                "frame-rejected",
+                "The frame was refused by the liveness check",
+            )
+            .detail(format!("reason: {code}")),
             ServiceError::InvalidFrameId => Self::invalid_field("frameId"),
-            ServiceError::IdempotencyKeyReused => Self::new(S::UNPROCESSABLE_ENTITY, "idempotency-key-reused", "The Idempotency-Key was already used for a different request"),
-            ServiceError::InvalidImage => Self::new(S::UNPROCESSABLE_ENTITY, "image-undecodable", "The image could not be decoded"),
-            ServiceError::NoFace => Self::new(S::UNPROCESSABLE_ENTITY, "no-face", "No face was found in an image"),
-            ServiceError::FaceQuality(code) => Self::new(S::UNPROCESSABLE_ENTITY, "face-quality", "A face did not pass the quality gate").detail(format!("reason: {code}")),
-            ServiceError::Busy => Self::new(S::CONFLICT, "busy", "The verification is being changed by another request; retry").retry_after(1),
-            ServiceError::Unavailable => Self::new(S::SERVICE_UNAVAILABLE, "unavailable", "A backend is temporarily unavailable; retry later").retry_after(2),
+            ServiceError::IdempotencyKeyReused => Self::new(
+                S::UNPROCESSABLE_ENTITY,
+                "idempotency-key-reused",
+                "The Idempotency-Key was already used for a different request",
+            ),
+            ServiceError::InvalidImage => Self::new(
+                S::UNPROCESSABLE_ENTITY,
+                "image-undecodable",
+                "The image could not be decoded",
+            ),
+            ServiceError::NoFace => Self::new(
+                S::UNPROCESSABLE_ENTITY,
+                "no-face",
+                "No face was found in an image",
+            ),
+            ServiceError::FaceQuality(code) => Self::new(
+                S::UNPROCESSABLE_ENTITY,
+                "face-quality",
+                "A face did not pass the quality gate",
+            )
+            .detail(format!("reason: {code}")),
+            ServiceError::Busy => Self::new(
+                S::CONFLICT,
+                "busy",
+                "The verification is being changed by another request; retry",
+            )
+            .retry_after(1),
+            ServiceError::Unavailable => Self::new(
+                S::SERVICE_UNAVAILABLE,
+                "unavailable",
+                "A backend is temporarily unavailable; retry later",
+            )
+            .retry_after(2),
             ServiceError::Backend | ServiceError::Internal(_) => Self::internal(),
         }
     }

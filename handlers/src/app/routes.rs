@@ -230,7 +230,11 @@ pub async fn upload_id<P: Platform>(
     Ok(r)
 }
 
-async fn multipart_image(headers: &HeaderMap, body: Body, limit: usize) -> Result<Vec<u8>, Problem> {
+async fn multipart_image(
+    headers: &HeaderMap,
+    body: Body,
+    limit: usize,
+) -> Result<Vec<u8>, Problem> {
     use axum::extract::FromRequest;
     let mut req = axum::http::Request::new(body);
     *req.headers_mut() = headers.clone();
@@ -240,10 +244,7 @@ async fn multipart_image(headers: &HeaderMap, body: Body, limit: usize) -> Resul
     let mut total = 0usize;
     while let Ok(Some(field)) = mp.next_field().await {
         let name = field.name().unwrap_or_default().to_owned();
-        let bytes = field
-            .bytes()
-            .await
-            .map_err(|_| Problem::too_large(limit))?;
+        let bytes = field.bytes().await.map_err(|_| Problem::too_large(limit))?;
         total = total.saturating_add(bytes.len());
         if total > limit {
             return Err(Problem::too_large(limit));
@@ -353,9 +354,18 @@ pub async fn ips<P: Platform>(
     }
     let bytes = read_body(body, limit).await?;
     let req: IpsRequest = parse_json(&headers, &bytes)?;
-    let selfie = media::sanitize(&media::decode_base64(&req.source, limits.max_bytes)?, &limits)?;
-    let document = media::sanitize(&media::decode_base64(&req.target, limits.max_bytes)?, &limits)?;
-    let image = |b: Vec<u8>| Image::parse(b, usize::MAX).map_err(|_| Problem::from(crate::media::MediaError::UnsupportedType));
+    let selfie = media::sanitize(
+        &media::decode_base64(&req.source, limits.max_bytes)?,
+        &limits,
+    )?;
+    let document = media::sanitize(
+        &media::decode_base64(&req.target, limits.max_bytes)?,
+        &limits,
+    )?;
+    let image = |b: Vec<u8>| {
+        Image::parse(b, usize::MAX)
+            .map_err(|_| Problem::from(crate::media::MediaError::UnsupportedType))
+    };
     let r = app
         .service
         .compare(&image(selfie.bytes)?, &image(document.bytes)?)
@@ -415,9 +425,16 @@ pub fn parse_rfc3339(s: &str) -> Option<Timestamp> {
     }
     let num = |r: std::ops::Range<usize>| -> Option<i64> {
         let t = s.get(r)?;
-        t.bytes().all(|c| c.is_ascii_digit()).then(|| t.parse().ok())?
+        t.bytes()
+            .all(|c| c.is_ascii_digit())
+            .then(|| t.parse().ok())?
     };
-    if b[4] != b'-' || b[7] != b'-' || !matches!(b[10], b'T' | b't') || b[13] != b':' || b[16] != b':' {
+    if b[4] != b'-'
+        || b[7] != b'-'
+        || !matches!(b[10], b'T' | b't')
+        || b[13] != b':'
+        || b[16] != b':'
+    {
         return None;
     }
     let date = kyc_core::model::Date::parse(s.get(0..10)?).ok()?;
@@ -459,7 +476,9 @@ pub fn parse_rfc3339(s: &str) -> Option<Timestamp> {
     };
     let days = date.days_since_epoch();
     let secs = days * 86_400 + h * 3600 + mi * 60 + sec.min(59) - offset_min * 60;
-    Some(Timestamp::from_millis(secs.checked_mul(1000)?.checked_add(ms)?))
+    Some(Timestamp::from_millis(
+        secs.checked_mul(1000)?.checked_add(ms)?,
+    ))
 }
 
 #[cfg(test)]
@@ -471,11 +490,15 @@ mod tests {
         let t = parse_rfc3339("2026-11-21T10:00:00Z").unwrap();
         assert_eq!(rfc3339(t), "2026-11-21T10:00:00.000Z");
         assert_eq!(
-            parse_rfc3339("2026-11-21T11:00:00.5+01:00").unwrap().millis(),
+            parse_rfc3339("2026-11-21T11:00:00.5+01:00")
+                .unwrap()
+                .millis(),
             t.millis() + 500
         );
         assert_eq!(
-            parse_rfc3339("2026-11-21T09:30:00.123456-00:30").unwrap().millis(),
+            parse_rfc3339("2026-11-21T09:30:00.123456-00:30")
+                .unwrap()
+                .millis(),
             t.millis() + 123
         );
     }
@@ -483,9 +506,15 @@ mod tests {
     #[test]
     fn malformed_times_are_refused() {
         for s in [
-            "", "2026-11-21", "2026-11-21T25:00:00Z", "2026-13-01T00:00:00Z",
-            "2026-11-21T10:00:00", "2026-11-21T10:00:00.Z", "2026-11-21T10:00:00+1:00",
-            "２０２６-11-21T10:00:00Z", "2026-11-21T10:00:00Zjunk",
+            "",
+            "2026-11-21",
+            "2026-11-21T25:00:00Z",
+            "2026-13-01T00:00:00Z",
+            "2026-11-21T10:00:00",
+            "2026-11-21T10:00:00.Z",
+            "2026-11-21T10:00:00+1:00",
+            "２０２６-11-21T10:00:00Z",
+            "2026-11-21T10:00:00Zjunk",
         ] {
             assert_eq!(parse_rfc3339(s), None, "{s:?}");
         }

@@ -187,5 +187,6 @@ fn read_image(path: &Path, what: &str) -> anyhow::Result<Image> {
     if clean.bytes.is_empty() {
         bail!("{what} is empty");
     }
-    Image::parse(clean.bytes, usize::MAX).map_err(|_| anyhow::anyhow!("{what} is not a JPEG or PNG image"))
+    Image::parse(clean.bytes, usize::MAX)
+        .map_err(|_| anyhow::anyhow!("{what} is not a JPEG or PNG image"))
 }
