@@ -40,6 +40,9 @@ pub struct ServeOptions {
     pub cors_origins: Vec<String>,
     /// Per-client rate limit (requests per second, burst); `None` disables it.
     pub rate_limit: Option<RateLimit>,
+    /// The gestures liveness challenges draw from (default: every gesture the face engine
+    /// can observe).
+    pub gestures: Option<Vec<kyc_core::liveness::Gesture>>,
 }
 
 /// Opens the platform, binds, prints `listening on http://ADDR` to `ready` and serves until
@@ -59,8 +62,20 @@ pub async fn serve(
     for (list, entities) in &platform.lists {
         tracing::info!(list = %list, entities, "sanctions list loaded");
     }
-    let config = ServiceConfig::new(platform.idempotency_secret(), "kyc-serve")
+    let mut config = ServiceConfig::new(platform.idempotency_secret(), "kyc-serve")
         .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let observable = platform.observable_gestures();
+    let gestures = opts.gestures.clone().unwrap_or_else(|| observable.clone());
+    if let Some(g) = gestures.iter().find(|g| !observable.contains(g)) {
+        anyhow::bail!(
+            "the face engine cannot observe the gesture {} (it needs the 68-point landmark model)",
+            g.as_str()
+        );
+    }
+    let mut settings = config.challenge.settings().clone();
+    settings.gestures = gestures;
+    config.challenge = kyc_core::liveness::ChallengePolicy::new(settings)
+        .map_err(|e| anyhow::anyhow!("liveness gestures: {e}"))?;
     let platform = Arc::new(platform);
     let service = Service::new(platform.clone(), config);
 

@@ -73,13 +73,54 @@ fn main() -> Result<()> {
             _ => bail!("usage: cargo xtask localstack install|up|down|status|env"),
         },
         Some("dist") => dist::run(&root(), &cargo),
+        Some("serve") => serve(&args[1..]),
         _ => {
             eprintln!(
-                "usage: cargo xtask <ci|core-purity|bench [NAME|serve|lambda]|setup|codegen [--check]|schemas|lint-templates|lint-workflows|localstack CMD|dist>"
+                "usage: cargo xtask <serve [ARGS]|ci|core-purity|bench [NAME|serve|lambda]|setup|codegen [--check]|schemas|lint-templates|lint-workflows|localstack CMD|dist>"
             );
             bail!("unknown or missing task")
         }
     }
+}
+
+/// `cargo xtask serve [ARGS]`: the README's first command. Installs what the embedded engines
+/// need (`setup`: Debian packages, models), builds `kyc` in release mode and replaces this
+/// process with `kyc serve --addr 127.0.0.1:8080 --data-dir .kyc-data ARGS` (later flags win),
+/// which prints the URL when it listens. The sanctions lists default to `../shared/data`.
+fn serve(args: &[String]) -> Result<()> {
+    let root = root();
+    timed("setup", setup::run)?;
+    run(
+        "cargo build --release -p handlers --bin kyc",
+        cargo().args([
+            "build",
+            "--release",
+            "--locked",
+            "-p",
+            "handlers",
+            "--bin",
+            "kyc",
+        ]),
+    )?;
+    let target =
+        std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from);
+    let mut cmd = Command::new(target.join("release").join("kyc"));
+    cmd.current_dir(&root)
+        .args(["serve", "--addr", "127.0.0.1:8080", "--data-dir"])
+        .arg(root.join(".kyc-data"))
+        .args(args);
+    let shared = root.join("../shared/data");
+    if std::env::var_os("KYC_SHARED_DATA").is_none() && shared.is_dir() {
+        cmd.env("KYC_SHARED_DATA", shared);
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::CommandExt as _;
+        let err = cmd.exec();
+        bail!("starting kyc serve: {err}");
+    }
+    #[cfg(not(unix))]
+    run("kyc serve", &mut cmd)
 }
 
 /// The workspace root (xtask lives one level below it).

@@ -11,7 +11,7 @@ pub mod serve;
 
 /// The KYC kit's command-line tool.
 #[derive(Debug, Parser)]
-#[command(name = "kyc", version, about = "Identity verification (KYC) kit", long_about = None)]
+#[command(name = "kyc", version, about = "Identity verification (KYC) kit", long_about = None, args_override_self = true)]
 pub struct Cli {
     /// The command to run.
     #[command(subcommand)]

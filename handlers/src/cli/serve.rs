@@ -40,6 +40,10 @@ pub struct ServeArgs {
     /// Burst size per client.
     #[arg(long, default_value_t = 100.0)]
     pub rate_burst: f64,
+    /// The gestures liveness challenges draw from, comma-separated (blink, turnLeft,
+    /// turnRight, lookUp, nod, smile); default: all the face engine can observe.
+    #[arg(long, value_delimiter = ',')]
+    pub gestures: Option<Vec<kyc_core::liveness::Gesture>>,
 }
 
 /// `kyc verify`. `Debug` hides the paths.
@@ -75,6 +79,7 @@ pub fn run_serve(args: ServeArgs, out: &mut dyn std::io::Write) -> anyhow::Resul
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
         )
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .try_init();
     let opts = ServeOptions {
         addr: args.addr,
@@ -86,6 +91,7 @@ pub fn run_serve(args: ServeArgs, out: &mut dyn std::io::Write) -> anyhow::Resul
             burst: args.rate_burst.max(1.0),
             ..RateLimit::default()
         }),
+        gestures: args.gestures,
     };
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
