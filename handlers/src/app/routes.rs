@@ -303,7 +303,14 @@ pub async fn submit_frame<P: Platform>(
     let clean = media::sanitize(&raw, &limits)?;
     let r = app
         .service
-        .submit_frame(&id, &nonce, &frame_id, captured_at, clean.bytes)
+        .submit_frame(
+            &id,
+            &nonce,
+            &frame_id,
+            captured_at,
+            clean.bytes,
+            clean.info.kind.mime(),
+        )
         .await?;
     Ok((
         StatusCode::ACCEPTED,

@@ -480,6 +480,7 @@ impl<P: Platform> Service<P> {
         frame_id: &FrameId,
         captured_at: Timestamp,
         image: Vec<u8>,
+        content_type: &'static str,
     ) -> Result<FrameAccepted, ServiceError> {
         let (session, _) = self.load(id).await?;
         let now = self.now();
@@ -517,7 +518,7 @@ impl<P: Platform> Service<P> {
         })?;
         self.platform
             .objects()
-            .put(&frame_key, image, "image/jpeg")
+            .put(&frame_key, image, content_type)
             .await?;
         let nonce_key =
             StepKey::parse(&nonce.to_string()).map_err(|_| ServiceError::Internal("nonce"))?;
