@@ -323,6 +323,8 @@ pub struct LocalOptions {
     /// A directory of sanctions list files (searched recursively); `None` uses the default
     /// (`$KYC_SHARED_DATA/sanctions`, else `../shared/data/sanctions`).
     pub lists: Option<PathBuf>,
+    /// How database commits wait for the disk.
+    pub durability: kyc_local::storage::Durability,
 }
 
 /// Every embedded adapter.
@@ -358,8 +360,9 @@ impl LocalPlatform {
     pub fn open(data_dir: &Path, options: &LocalOptions) -> anyhow::Result<Self> {
         std::fs::create_dir_all(data_dir).context("creating the data directory")?;
         let clock = Arc::new(SystemClock::default());
-        let stores = LocalStores::open(&DataDir::new(data_dir), clock.clone())
-            .context("opening the data directory")?;
+        let stores =
+            LocalStores::open_with(&DataDir::new(data_dir), clock.clone(), options.durability)
+                .context("opening the data directory")?;
         let faces = DlibFaceEngine::open_default()
             .context("the face engine cannot start (run `cargo xtask setup`)")?;
         let reader = TesseractDocumentReader::new(&ReaderConfig::from_env(), clock.clone())

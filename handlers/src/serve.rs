@@ -43,6 +43,8 @@ pub struct ServeOptions {
     /// The gestures liveness challenges draw from (default: every gesture the face engine
     /// can observe).
     pub gestures: Option<Vec<kyc_core::liveness::Gesture>>,
+    /// How database commits wait for the disk.
+    pub durability: kyc_local::storage::Durability,
 }
 
 /// Opens the platform, binds, prints `listening on http://ADDR` to `ready` and serves until
@@ -53,12 +55,13 @@ pub async fn serve(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let data_dir = opts.data_dir.clone();
-    let lists = opts.lists.clone();
-    let platform = tokio::task::spawn_blocking(move || {
-        LocalPlatform::open(&data_dir, &LocalOptions { lists })
-    })
-    .await
-    .context("starting the engines")??;
+    let local = LocalOptions {
+        lists: opts.lists.clone(),
+        durability: opts.durability,
+    };
+    let platform = tokio::task::spawn_blocking(move || LocalPlatform::open(&data_dir, &local))
+        .await
+        .context("starting the engines")??;
     for (list, entities) in &platform.lists {
         tracing::info!(list = %list, entities, "sanctions list loaded");
     }

@@ -67,8 +67,14 @@ fn fixture() -> &'static Fixture {
             "the sanctions lists are missing at {} (../shared/data)",
             lists.display()
         );
-        let platform = LocalPlatform::open(dir.path(), &LocalOptions { lists: Some(lists) })
-            .expect("the embedded platform starts (run `cargo xtask setup`)");
+        let platform = LocalPlatform::open(
+            dir.path(),
+            &LocalOptions {
+                lists: Some(lists),
+                durability: kyc_local::storage::Durability::Full,
+            },
+        )
+        .expect("the embedded platform starts (run `cargo xtask setup`)");
         let config = ServiceConfig::new(platform.idempotency_secret(), "router-test").unwrap();
         Fixture {
             service: Service::new(Arc::new(platform), config),

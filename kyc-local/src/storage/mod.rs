@@ -42,7 +42,7 @@ mod tasks;
 
 pub use audit::SqliteAuditLog;
 pub use crypto::{MasterKey, OsRandom};
-pub use db::{Database, BUSY_TIMEOUT};
+pub use db::{Database, Durability, BUSY_TIMEOUT};
 pub use error::StoreError;
 pub use objects::{EncryptedFileStore, Recovered};
 pub use ocr::SqliteOcrData;

@@ -7,8 +7,8 @@ use std::sync::Arc;
 use kyc_core::ports::Clock;
 
 use super::{
-    DataDir, Database, EncryptedFileStore, MasterKey, Recovered, SqliteAuditLog, SqliteOcrData,
-    SqliteSessionStore, SqliteTaskStore, StoreError,
+    DataDir, Database, Durability, EncryptedFileStore, MasterKey, Recovered, SqliteAuditLog,
+    SqliteOcrData, SqliteSessionStore, SqliteTaskStore, StoreError,
 };
 use crate::events::SqliteEventPublisher;
 use crate::signing::LocalKeyRing;
@@ -56,7 +56,16 @@ pub struct LocalStores {
 impl LocalStores {
     /// Opens (creating on first use) every store of `dir`. Blocking.
     pub fn open(dir: &DataDir, clock: Arc<dyn Clock>) -> Result<Self, StoreError> {
-        let db = Database::open(&dir.database())?;
+        Self::open_with(dir, clock, Durability::Full)
+    }
+
+    /// [`open`](Self::open) with the given database durability.
+    pub fn open_with(
+        dir: &DataDir,
+        clock: Arc<dyn Clock>,
+        durability: Durability,
+    ) -> Result<Self, StoreError> {
+        let db = Database::open_with(&dir.database(), durability)?;
         let key = MasterKey::load_or_create(&dir.master_key())?;
         let objects =
             EncryptedFileStore::open(&dir.objects(), db.clone(), key.clone(), clock.clone())?;
