@@ -19,6 +19,14 @@ impl Clock for SystemClock {
 }
 
 fn main() -> std::process::ExitCode {
+    // The OCR and face engines' native libraries size their thread pools when they are loaded,
+    // from the environment; `kyc serve` needs them to leave a core to the requests.
+    if std::env::args().nth(1).as_deref() == Some("serve") {
+        if let Some(err) = handlers::serve::reexec_with_engine_threads() {
+            eprintln!("error: {err}");
+            return std::process::ExitCode::from(2);
+        }
+    }
     let cli = handlers::cli::Cli::parse();
     let stdin = std::io::stdin();
     let mut stdin = stdin.lock();
