@@ -21,6 +21,11 @@
 //! closes the eyes' aspect ratio). `smile` and `lookUp` come from the real photos; `turnLeft`,
 //! `turnRight`, `nod` and `blink` only from warps. The planned sequence is checked with
 //! kyc-core's `LivenessTracker` on the test's own measurements before it is sent.
+//!
+//! What this shows about the check: it verifies that the challenged gestures appear in order
+//! on one continuous face; it does not tell a live face from photos. Unprocessed photos are
+//! refused (one photo: no motion; different photos: the face jumps between frames), but the
+//! same photos reframed pass a `smile`/`lookUp` challenge, and warps of one photo pass any.
 
 mod common;
 
@@ -149,7 +154,7 @@ fn a_verification_runs_end_to_end_through_kyc_serve() {
     // Every challenge the server may issue can be performed by the candidate frames (so the
     // next step does not depend on the draw), and the gestures the real photos show need no
     // warp at all.
-    assert_every_challenge_can_be_planned(&fx.frames);
+    assert_every_challenge_can_be_planned(&fx.frames, &fx.observable);
     steps.done("every possible challenge planned and checked with kyc-core's tracker");
 
     // 3. Liveness with frames that perform the gestures, to approval and a token.
@@ -250,6 +255,8 @@ struct Fixtures {
     doc_b: GeneratedDocument,
     doc_c: GeneratedDocument,
     frames: Vec<Frame>,
+    /// The gestures the face engine can observe.
+    observable: Vec<Gesture>,
 }
 
 /// One candidate liveness frame and what the engine measures in it.
@@ -318,11 +325,20 @@ impl Fixtures {
         };
         let engine = DlibFaceEngine::open(&cache_dir().join("models").join("dlib"))
             .expect("the dlib models (run `cargo xtask setup`)");
-        assert!(
-            engine.has_68_landmarks(),
-            "the 68-point model is needed for blink and smile"
-        );
+        // Without the optional 68-point model there is no eyes-open or smile measure, and
+        // `kyc serve` issues only the head-pose gestures.
+        let observable = if engine.has_68_landmarks() {
+            Gesture::ALL.to_vec()
+        } else {
+            vec![
+                Gesture::TurnLeft,
+                Gesture::TurnRight,
+                Gesture::LookUp,
+                Gesture::Nod,
+            ]
+        };
         Fixtures {
+            observable,
             doc_a: doc(71, Some(90)),
             doc_b: doc(72, None),
             doc_c: doc(73, Some(85)),
@@ -496,7 +512,7 @@ fn plan(gestures: &[Gesture], frames: &[Frame], min_frames: usize) -> Vec<usize>
 
 /// Plans every sequence of 2 to 4 gestures without immediate repeats (what the default
 /// challenge policy draws from) and checks each plan with kyc-core's tracker.
-fn assert_every_challenge_can_be_planned(frames: &[Frame]) {
+fn assert_every_challenge_can_be_planned(frames: &[Frame], observable: &[Gesture]) {
     let policy = ChallengePolicy::default();
     let mut sequences: Vec<Vec<Gesture>> = vec![Vec::new()];
     let mut checked = 0;
@@ -504,7 +520,7 @@ fn assert_every_challenge_can_be_planned(frames: &[Frame]) {
         sequences = sequences
             .iter()
             .flat_map(|s| {
-                Gesture::ALL
+                observable
                     .iter()
                     .filter(move |g| s.last() != Some(*g))
                     .map(move |g| [s.as_slice(), &[*g]].concat())
@@ -518,9 +534,10 @@ fn assert_every_challenge_can_be_planned(frames: &[Frame]) {
             let seq = plan(gestures, frames, min);
             let outcome = simulate(gestures, frames, &seq);
             assert!(outcome.passed, "{gestures:?}: {:?}", outcome.reasons);
-            let real_only = gestures
-                .iter()
-                .all(|g| matches!(g, Gesture::Smile | Gesture::LookUp));
+            let real_only = observable.contains(&Gesture::Smile)
+                && gestures
+                    .iter()
+                    .all(|g| matches!(g, Gesture::Smile | Gesture::LookUp));
             if real_only {
                 assert!(
                     seq.iter().all(|&k| frames[k].warp == 0.0),
@@ -530,7 +547,8 @@ fn assert_every_challenge_can_be_planned(frames: &[Frame]) {
             checked += 1;
         }
     }
-    assert_eq!(checked, 6 * 5 + 6 * 25 + 6 * 125);
+    let n = observable.len();
+    assert_eq!(checked, n * (n - 1) * (1 + (n - 1) + (n - 1) * (n - 1)));
 }
 
 /// Runs the plan through kyc-core's tracker on the test's own measurements.
@@ -581,13 +599,18 @@ fn upload_json(server: &Server, bytes: &[u8], mime: &str) -> String {
     uploaded(&r)
 }
 
+/// A multipart form whose image part follows a 3 MiB text part: the endpoint's limit, not a
+/// framework default (2 MiB), bounds the form.
 fn upload_multipart(server: &Server, bytes: &[u8]) -> String {
     let boundary = format!("kyc-e2e-{}", unique());
     let mut body = Vec::new();
     body.extend_from_slice(
+        format!("--{boundary}\r\ncontent-disposition: form-data; name=\"note\"\r\n\r\n").as_bytes(),
+    );
+    body.resize(body.len() + 3 * 1024 * 1024, b'x');
+    body.extend_from_slice(
         format!(
-            "--{boundary}\r\ncontent-disposition: form-data; name=\"note\"\r\n\r\nhello\r\n\
-             --{boundary}\r\ncontent-disposition: form-data; name=\"image\"; filename=\"id.jpg\"\r\n\
+            "\r\n--{boundary}\r\ncontent-disposition: form-data; name=\"image\"; filename=\"id.jpg\"\r\n\
              content-type: image/jpeg\r\n\r\n"
         )
         .as_bytes(),
