@@ -8,6 +8,10 @@
 //! `title`, `status` and `requestId`) that does not echo what was sent; afterwards the server
 //! still answers `/healthz`, its log holds none of the distinctive strings sent, its memory has
 //! not grown with repetition, and the only stored objects added are the accepted uploads'.
+//!
+//! Requests that are not well-formed HTTP (a garbage request line, an invalid header name,
+//! too many headers) never reach the application: hyper answers them 400 or 431 with an empty
+//! body. They are sent too, and checked for that status, but they are not problem documents.
 
 mod common;
 
@@ -951,6 +955,27 @@ fn hostile_requests_get_problem_documents_and_leave_the_server_well() {
     );
     check(&server, &limit);
     sent += 1;
+    // Requests that are not well-formed HTTP: hyper answers them before the application sees
+    // them, with an empty body (no problem document); the server must refuse them and go on.
+    for (name, raw, status) in protocol_cases() {
+        let r = send_raw(server.addr, &raw);
+        assert_eq!(r.status, status, "{name}: {}", r.text());
+        sent += 1;
+    }
+    // A malformed chunked body reaches the application, which answers a problem document.
+    let bad_chunk = send_raw(
+        server.addr,
+        b"POST /v1/start-liveness HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\n\
+          transfer-encoding: chunked\r\nconnection: close\r\n\r\nzz\r\n",
+    );
+    assert!(
+        (400..500).contains(&bad_chunk.status)
+            && bad_chunk.header("content-type") == Some("application/problem+json"),
+        "malformed chunk: {} {}",
+        bad_chunk.status,
+        bad_chunk.text()
+    );
+    sent += 1;
     let (rss_round1, _) = server.memory_kib();
 
     // Rounds 2 to 16: memory must stop growing with repetition.
@@ -1022,6 +1047,32 @@ fn hostile_requests_get_problem_documents_and_leave_the_server_well() {
     );
     let (status, _) = server.stop();
     assert!(status.success(), "kyc serve exited with {status}");
+}
+
+/// Requests hyper refuses itself, with the status it answers.
+fn protocol_cases() -> Vec<(&'static str, Vec<u8>, u16)> {
+    let many_headers: Vec<u8> = (0..200)
+        .flat_map(|i| format!("x-h{i}: v\r\n").into_bytes())
+        .collect();
+    vec![
+        ("malformed request line", b"GARBAGE\r\n\r\n".to_vec(), 400),
+        (
+            "invalid header name",
+            b"GET /healthz HTTP/1.1\r\nhost: x\r\nbad header: v\r\nconnection: close\r\n\r\n"
+                .to_vec(),
+            400,
+        ),
+        (
+            "200 headers",
+            [
+                &b"GET /healthz HTTP/1.1\r\nhost: x\r\n"[..],
+                &many_headers,
+                b"connection: close\r\n\r\n",
+            ]
+            .concat(),
+            431,
+        ),
+    ]
 }
 
 /// A generated identity document with a face (docgen's default faces), as a JPEG.

@@ -375,6 +375,22 @@ pub fn send(addr: SocketAddr, req: &Request) -> Response {
     r
 }
 
+/// Sends raw bytes as a whole request (for requests that are not well-formed HTTP) and reads
+/// the response.
+pub fn send_raw(addr: SocketAddr, bytes: &[u8]) -> Response {
+    let t = Instant::now();
+    let mut stream = TcpStream::connect(addr).expect("connecting to kyc serve");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(60)))
+        .expect("read timeout");
+    let _ = stream.write_all(bytes);
+    let mut raw = Vec::new();
+    let _ = stream.read_to_end(&mut raw);
+    let mut r = parse_response(&raw).expect("a response to a raw request");
+    r.elapsed = t.elapsed();
+    r
+}
+
 fn short(s: &str) -> String {
     s.chars().take(80).collect()
 }
