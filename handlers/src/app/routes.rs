@@ -236,15 +236,34 @@ async fn multipart_image(
     limit: usize,
 ) -> Result<Vec<u8>, Problem> {
     use axum::extract::FromRequest;
+    use tower::{Layer as _, ServiceExt as _};
+    let malformed = || Problem::bad_json().detail("malformed multipart body");
+    let failed = |e: axum::extract::multipart::MultipartError| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            Problem::too_large(limit)
+        } else {
+            malformed()
+        }
+    };
     let mut req = axum::http::Request::new(body);
     *req.headers_mut() = headers.clone();
-    let mut mp = axum::extract::Multipart::from_request(req, &())
-        .await
-        .map_err(|_| Problem::bad_json().detail("malformed multipart body"))?;
+    // `Multipart` reads at most axum's default body limit (2 MiB) unless a `DefaultBodyLimit`
+    // layer set another for the request: set this endpoint's.
+    let extract = axum::extract::DefaultBodyLimit::max(limit).layer(tower::service_fn(
+        |req: axum::extract::Request| async move {
+            Ok::<_, std::convert::Infallible>(
+                axum::extract::Multipart::from_request(req, &()).await,
+            )
+        },
+    ));
+    let mut mp = match extract.oneshot(req).await {
+        Ok(Ok(mp)) => mp,
+        _ => return Err(malformed()),
+    };
     let mut total = 0usize;
-    while let Ok(Some(field)) = mp.next_field().await {
+    while let Some(field) = mp.next_field().await.map_err(failed)? {
         let name = field.name().unwrap_or_default().to_owned();
-        let bytes = field.bytes().await.map_err(|_| Problem::too_large(limit))?;
+        let bytes = field.bytes().await.map_err(failed)?;
         total = total.saturating_add(bytes.len());
         if total > limit {
             return Err(Problem::too_large(limit));
