@@ -622,6 +622,12 @@ fn stateless_cases() -> Vec<Case> {
             Request::get(&format!("/v1/verify/{CANARY}")),
         ),
         case(
+            "a JSON array where an object is expected",
+            400,
+            Some("invalid-json"),
+            Request::json("/v1/ips", &json!([CANARY, CANARY])),
+        ),
+        case(
             "malformed id in JSON",
             400,
             Some("invalid-field"),
@@ -969,8 +975,11 @@ fn hostile_requests_get_problem_documents_and_leave_the_server_well() {
           transfer-encoding: chunked\r\nconnection: close\r\n\r\nzz\r\n",
     );
     assert!(
-        (400..500).contains(&bad_chunk.status)
-            && bad_chunk.header("content-type") == Some("application/problem+json"),
+        bad_chunk.status == 400
+            && bad_chunk.header("content-type") == Some("application/problem+json")
+            && bad_chunk
+                .text()
+                .contains("urn:kyc-kit:problem:malformed-body"),
         "malformed chunk: {} {}",
         bad_chunk.status,
         bad_chunk.text()

@@ -120,14 +120,30 @@ pub struct Health {
 }
 
 async fn read_body(body: Body, limit: usize) -> Result<axum::body::Bytes, Problem> {
-    axum::body::to_bytes(body, limit)
-        .await
-        .map_err(|_| Problem::too_large(limit))
+    axum::body::to_bytes(body, limit).await.map_err(|e| {
+        let over_limit = e
+            .into_inner()
+            .downcast_ref::<http_body_util::LengthLimitError>()
+            .is_some();
+        if over_limit {
+            Problem::too_large(limit)
+        } else {
+            Problem::new(
+                StatusCode::BAD_REQUEST,
+                "malformed-body",
+                "The request body could not be read",
+            )
+        }
+    })
 }
 
 fn parse_json<T: DeserializeOwned>(headers: &HeaderMap, bytes: &[u8]) -> Result<T, Problem> {
     if !is_json(headers) {
         return Err(Problem::unsupported_content_type());
+    }
+    // Every request body is an object; serde's derive would also take an array.
+    if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        return Err(Problem::bad_json());
     }
     serde_json::from_slice(bytes).map_err(|_| Problem::bad_json())
 }

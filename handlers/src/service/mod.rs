@@ -802,10 +802,14 @@ impl<P: Platform> Service<P> {
             if s.findings().decision.is_some() || !s.is_unfinished() {
                 return Ok(());
             }
-            let decision = policy.decide(&evidence_of(s, record.as_ref()), now.date());
+            let mut decision = policy.decide(&evidence_of(s, record.as_ref()), now.date());
             let Some(outcome) = decision.outcome() else {
                 return Ok(());
             };
+            // A final decision lists what decided it, not the steps it made unnecessary.
+            decision
+                .reasons
+                .retain(|r| r.effect != kyc_core::decision::Status::Pending);
             let policy_version = PolicyVersion::parse(&decision.policy_version)
                 .map_err(|_| SessionError::ChecksIncomplete)?;
             // A session may only be approved when every check passed in the state machine.
