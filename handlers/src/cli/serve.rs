@@ -141,17 +141,13 @@ pub fn run_verify(args: VerifyArgs, out: &mut dyn std::io::Write) -> anyhow::Res
     let v = rt
         .block_on(service.verify_offline(&document, &selfie))
         .map_err(|e| anyhow::anyhow!("{e}"))?;
-    let face = match &v.face_match {
-        FaceMatchFinding::Compared(o) => json!({
-            "similarity": (o.similarity.value() * 10.0).round() / 10.0,
-            "threshold": o.threshold.value(),
-            "framesCompared": o.frames_compared,
-            "match": o.matched,
-        }),
-        FaceMatchFinding::QualityRejected { reasons } => json!({
-            "similarity": null, "match": false, "qualityRejected": reasons,
-        }),
-    };
+    let face = crate::service::view::face_match_view(
+        &v.face_match,
+        kyc_core::facematch::FaceMatchPolicy::single_image()
+            .settings()
+            .threshold
+            .value(),
+    );
     let codes: Vec<serde_json::Value> = v
         .decision
         .reasons

@@ -359,33 +359,8 @@ impl<P: Platform> Service<P> {
             .screen(&query_of(&record.subject), &self.config.screening)
             .await
         {
-            Ok(result) => {
-                let matches: Vec<ScreeningMatch> = result
-                    .matches
-                    .iter()
-                    .filter(|m| m.is_match)
-                    .map(|m| ScreeningMatch {
-                        entity_id: m.entity_id.clone(),
-                        list: m.list.to_string(),
-                        name: m.name.clone(),
-                        score: m.score,
-                    })
-                    .collect();
-                ScreeningFinding {
-                    status: if matches.is_empty() {
-                        SanctionsEvidence::Clear
-                    } else {
-                        SanctionsEvidence::PotentialMatch
-                    },
-                    matches,
-                    list_version: result.list_version.as_str().to_owned(),
-                }
-            }
-            Err(_) if record_failure => ScreeningFinding {
-                status: SanctionsEvidence::Unavailable,
-                matches: Vec::new(),
-                list_version: String::new(),
-            },
+            Ok(result) => finding_of(&result),
+            Err(_) if record_failure => unavailable_finding(),
             Err(_) => return Err(ServiceError::Unavailable),
         };
         let step_outcome = match finding.status {
@@ -965,32 +940,9 @@ impl<P: Platform> Service<P> {
                 .screen(&query_of(&record.subject), &self.config.screening)
                 .await
                 .map_err(|_| ServiceError::Unavailable)?;
-            let matches: Vec<ScreeningMatch> = result
-                .matches
-                .iter()
-                .filter(|m| m.is_match)
-                .map(|m| ScreeningMatch {
-                    entity_id: m.entity_id.clone(),
-                    list: m.list.to_string(),
-                    name: m.name.clone(),
-                    score: m.score,
-                })
-                .collect();
-            ScreeningFinding {
-                status: if matches.is_empty() {
-                    SanctionsEvidence::Clear
-                } else {
-                    SanctionsEvidence::PotentialMatch
-                },
-                matches,
-                list_version: result.list_version.as_str().to_owned(),
-            }
+            finding_of(&result)
         } else {
-            ScreeningFinding {
-                status: SanctionsEvidence::Unavailable,
-                matches: Vec::new(),
-                list_version: String::new(),
-            }
+            unavailable_finding()
         };
         let policy = FaceMatchPolicy::single_image();
         let face_match = match self.platform.faces().compare(document, selfie).await {
@@ -1094,33 +1046,32 @@ impl<P: Platform> Service<P> {
     async fn mutate<T>(
         &self,
         id: &VerificationId,
-        mut change: impl FnMut(&mut Session, Timestamp) -> Result<T, SessionError>,
+        change: impl FnMut(&mut Session, Timestamp) -> Result<T, SessionError>,
     ) -> Result<T, ServiceError> {
-        for _ in 0..SAVE_ATTEMPTS {
-            let (mut session, version) = self.load(id).await?;
-            let before = session.clone();
-            let now = self.now();
-            let result = change(&mut session, now);
-            if session != before {
-                match self.platform.sessions().save(&session, Some(version)).await {
-                    Ok(_) => {}
-                    Err(PortError::Conflict) => continue,
-                    Err(e) => return Err(e.into()),
-                }
-            }
-            return result.map_err(ServiceError::from);
-        }
-        Err(ServiceError::Busy)
+        self.mutate_with(id, false, change).await
     }
 
     /// [`mutate`](Self::mutate) that also works on an erased session.
     async fn mutate_any<T>(
         &self,
         id: &VerificationId,
+        change: impl FnMut(&mut Session, Timestamp) -> Result<T, SessionError>,
+    ) -> Result<T, ServiceError> {
+        self.mutate_with(id, true, change).await
+    }
+
+    async fn mutate_with<T>(
+        &self,
+        id: &VerificationId,
+        erased_too: bool,
         mut change: impl FnMut(&mut Session, Timestamp) -> Result<T, SessionError>,
     ) -> Result<T, ServiceError> {
         for _ in 0..SAVE_ATTEMPTS {
-            let (mut session, version) = self.load_any(id).await?;
+            let (mut session, version) = if erased_too {
+                self.load_any(id).await?
+            } else {
+                self.load(id).await?
+            };
             let before = session.clone();
             let now = self.now();
             let result = change(&mut session, now);
@@ -1220,6 +1171,39 @@ fn unreadable_record() -> DocumentRecord {
         },
         readable: false,
         subject: Subject::default(),
+    }
+}
+
+/// The screening summary of a result: the entries at or above the alert threshold.
+fn finding_of(result: &kyc_core::sanctions::ScreeningResult) -> ScreeningFinding {
+    let matches: Vec<ScreeningMatch> = result
+        .matches
+        .iter()
+        .filter(|m| m.is_match)
+        .map(|m| ScreeningMatch {
+            entity_id: m.entity_id.clone(),
+            list: m.list.to_string(),
+            name: m.name.clone(),
+            score: m.score,
+        })
+        .collect();
+    ScreeningFinding {
+        status: if matches.is_empty() {
+            SanctionsEvidence::Clear
+        } else {
+            SanctionsEvidence::PotentialMatch
+        },
+        matches,
+        list_version: result.list_version.as_str().to_owned(),
+    }
+}
+
+/// Screening that could not run (the decision goes to review).
+fn unavailable_finding() -> ScreeningFinding {
+    ScreeningFinding {
+        status: SanctionsEvidence::Unavailable,
+        matches: Vec::new(),
+        list_version: String::new(),
     }
 }
 

@@ -106,20 +106,8 @@ pub(super) fn document(
             "frames": l.frames.admitted,
         })
     });
-    let face_match = f.face_match.as_ref().map_or(Value::Null, |m| match m {
-        FaceMatchFinding::Compared(o) => json!({
-            "similarity": (o.similarity.value() * 10.0).round() / 10.0,
-            "threshold": o.threshold.value(),
-            "framesCompared": o.frames_compared,
-            "match": o.matched,
-        }),
-        FaceMatchFinding::QualityRejected { reasons } => json!({
-            "similarity": null,
-            "threshold": config.face_match.settings().threshold.value(),
-            "framesCompared": 0,
-            "match": false,
-            "qualityRejected": reasons,
-        }),
+    let face_match = f.face_match.as_ref().map_or(Value::Null, |m| {
+        face_match_view(m, config.face_match.settings().threshold.value())
     });
     let sanctions = f.screening.as_ref().map_or(Value::Null, |s| {
         json!({
@@ -140,6 +128,26 @@ pub(super) fn document(
         face_match,
         sanctions,
         token,
+    }
+}
+
+/// The `faceMatch` part of a decision document (`threshold` is shown when the quality gate
+/// refused the images).
+pub fn face_match_view(m: &FaceMatchFinding, threshold: f32) -> Value {
+    match m {
+        FaceMatchFinding::Compared(o) => json!({
+            "similarity": (o.similarity.value() * 10.0).round() / 10.0,
+            "threshold": o.threshold.value(),
+            "framesCompared": o.frames_compared,
+            "match": o.matched,
+        }),
+        FaceMatchFinding::QualityRejected { reasons } => json!({
+            "similarity": null,
+            "threshold": threshold,
+            "framesCompared": 0,
+            "match": false,
+            "qualityRejected": reasons,
+        }),
     }
 }
 
