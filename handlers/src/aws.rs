@@ -9,9 +9,10 @@
 //! `String` parameters the stack writes under that path (`kyc_aws::params::names`), read with
 //! one `GetParametersByPath` at cold start. Any of them can be given (or overridden) by an
 //! environment variable named after it, [`env_name`]: `buckets/id-uploads` is
-//! `KYC_BUCKETS_ID_UPLOADS`, `keys/signing-key-arn` is `KYC_KEYS_SIGNING_KEY_ARN`. Without
-//! `KYC_PARAMETER_PATH` nothing is read from SSM and every name must come from the environment
-//! (`cargo lambda watch`, tests).
+//! `KYC_BUCKETS_ID_UPLOADS`, `keys/signing-key-arn` is `KYC_KEYS_SIGNING_KEY_ARN`. When every
+//! required name is in the environment, or without `KYC_PARAMETER_PATH`, nothing is read from
+//! SSM (`cargo lambda watch`, tests; and a stack that passes the names as variables saves the
+//! cold start its SSM round trip).
 //!
 //! | variable | meaning | default |
 //! |---|---|---|
@@ -594,11 +595,13 @@ impl AwsPlatform {
         }
         .with_resilience(function.resilience());
         let sdk = settings.load().await;
+        // Every required name in the environment: no SSM round trip at cold start.
+        let all_in_env = names::REQUIRED.iter().all(|r| env(&env_name(r)).is_some());
         let parameters = match &path {
-            Some(p) => parameters_by_path(&aws_sdk_ssm::Client::new(&sdk), p)
+            Some(p) if !all_in_env => parameters_by_path(&aws_sdk_ssm::Client::new(&sdk), p)
                 .await
                 .map_err(ParamsError::Backend)?,
-            None => BTreeMap::new(),
+            _ => BTreeMap::new(),
         };
         let path = match path {
             Some(p) => p,

@@ -9,13 +9,14 @@
 //!
 //! | feature | what it adds | links |
 //! |---|---|---|
-//! | `local` (default) | [`cli`], [`local`], the `kyc` binary | kyc-local: dlib, OpenBLAS, Tesseract, SQLite |
+//! | `local` (default) | [`cli`], [`local`], [`serve`], the `kyc` binary | kyc-local: dlib, OpenBLAS, Tesseract, SQLite |
 //! | `aws` (default) | [`aws`], [`lambda`], the `api`, `ocr` and `sanctions` Lambda binaries | kyc-aws: the AWS SDK |
 //! | `test-util` | [`testing`]: an in-memory platform over kyc-core's fakes | — |
 //!
 //! The Lambda binaries are built with `--no-default-features --features aws` (see
 //! `cargo xtask dist`), so they never link the local engines.
 
+pub mod app;
 #[cfg(feature = "aws")]
 pub mod aws;
 #[cfg(feature = "local")]
@@ -24,7 +25,10 @@ pub mod cli;
 pub mod lambda;
 #[cfg(feature = "local")]
 pub mod local;
+pub mod media;
 pub mod screening;
+#[cfg(feature = "local")]
+pub mod serve;
 pub mod service;
 pub mod system;
 #[cfg(any(test, feature = "test-util"))]

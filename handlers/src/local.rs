@@ -340,6 +340,7 @@ pub struct LocalPlatform {
     clock: Arc<SystemClock>,
     random: OsRandom,
     idempotency_secret: [u8; 32],
+    observes_eyes_and_smile: bool,
     /// The sanctions lists loaded: (list name, entities) for the startup log line.
     pub lists: Vec<(String, usize)>,
     raw_sessions: SqliteSessionStore,
@@ -380,7 +381,9 @@ impl LocalPlatform {
             .collect();
         let idempotency_secret = load_or_create_secret(&data_dir.join("idempotency.key"))?;
         let signer = stores.keys.signer();
+        let observes_eyes_and_smile = faces.has_68_landmarks();
         Ok(Self {
+            observes_eyes_and_smile,
             raw_sessions: stores.sessions.clone(),
             objects: Offload::new(stores.objects),
             sessions: Offload::new(stores.sessions),
@@ -402,6 +405,18 @@ impl LocalPlatform {
     /// The secret that derives verification ids from idempotency keys.
     pub fn idempotency_secret(&self) -> [u8; 32] {
         self.idempotency_secret
+    }
+
+    /// The gestures the face engine can observe: blinks and smiles need the optional 68-point
+    /// landmark model; head turns and nods need only the 5-point one.
+    pub fn observable_gestures(&self) -> Vec<kyc_core::liveness::Gesture> {
+        use kyc_core::liveness::Gesture;
+        Gesture::ALL
+            .into_iter()
+            .filter(|g| {
+                self.observes_eyes_and_smile || !matches!(g, Gesture::Blink | Gesture::Smile)
+            })
+            .collect()
     }
 
     /// Verifications whose document was uploaded but not read (work a restart interrupted).

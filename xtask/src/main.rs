@@ -8,7 +8,10 @@
 //!   (cfn-lint, checkov) and the workflow lint. It is the README's test command and what
 //!   `.ci/run` runs. Tools are installed idempotently into `.kyc-cache/`.
 //! - `core-purity`: proves `kyc-core` does not depend on any I/O crate (`cargo tree`).
-//! - `bench`: runs the benchmarks in release mode and prints their figures.
+//! - `bench [NAME]`: runs the criterion benchmarks in release mode and prints their figures.
+//! - `bench serve|lambda`: the HTTP figures, end to end on release builds: uploads per second,
+//!   latency and peak memory of `kyc serve`; the API Lambda's zip size and time to ready (see
+//!   the `bench` module).
 //! - `setup`: installs the Debian packages and fetches the models and test assets the embedded
 //!   engines need (idempotent); `ci` runs it first.
 //! - `codegen [--check]`: generates stackgen's resource types from `stackgen/schemas/`.
@@ -18,6 +21,7 @@
 //! - `localstack install|up|down|status|env`: the emulator on the host (`localstack/launch.sh`).
 //! - `dist`: each Lambda handler as a `bootstrap` zip in `target/dist/`.
 
+mod bench;
 mod codegen;
 mod dist;
 mod tools;
@@ -52,7 +56,11 @@ fn main() -> Result<()> {
     match args.first().map(String::as_str) {
         Some("ci") => ci(),
         Some("core-purity") => core_purity(),
-        Some("bench") => bench(&args[1..]),
+        Some("bench") => match args.get(1).map(String::as_str) {
+            Some("serve") => bench::serve::run(&root(), &cargo, &args[2..]),
+            Some("lambda") => bench::lambda::run(&cargo, &args[2..]),
+            _ => bench(&args[1..]),
+        },
         Some("setup") => setup::run(),
         Some("codegen") => codegen::run(&root(), args.iter().any(|a| a == "--check")),
         Some("schemas") => tools::refresh_schemas(&root(), &args[1..]),
@@ -65,13 +73,54 @@ fn main() -> Result<()> {
             _ => bail!("usage: cargo xtask localstack install|up|down|status|env"),
         },
         Some("dist") => dist::run(&root(), &cargo, &args[1..]),
+        Some("serve") => serve(&args[1..]),
         _ => {
             eprintln!(
-                "usage: cargo xtask <ci|core-purity|bench [NAME]|setup|codegen [--check]|schemas|lint-templates|lint-workflows|localstack CMD|dist [--strict]>"
+                "usage: cargo xtask <serve [ARGS]|ci|core-purity|bench [NAME|serve|lambda]|setup|codegen [--check]|schemas|lint-templates|lint-workflows|localstack CMD|dist [--strict]>"
             );
             bail!("unknown or missing task")
         }
     }
+}
+
+/// `cargo xtask serve [ARGS]`: the README's first command. Installs what the embedded engines
+/// need (`setup`: Debian packages, models), builds `kyc` in release mode and replaces this
+/// process with `kyc serve --addr 127.0.0.1:8080 --data-dir .kyc-data ARGS` (later flags win),
+/// which prints the URL when it listens. The sanctions lists default to `../shared/data`.
+fn serve(args: &[String]) -> Result<()> {
+    let root = root();
+    timed("setup", setup::run)?;
+    run(
+        "cargo build --release -p handlers --bin kyc",
+        cargo().args([
+            "build",
+            "--release",
+            "--locked",
+            "-p",
+            "handlers",
+            "--bin",
+            "kyc",
+        ]),
+    )?;
+    let target =
+        std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from);
+    let mut cmd = Command::new(target.join("release").join("kyc"));
+    cmd.current_dir(&root)
+        .args(["serve", "--addr", "127.0.0.1:8080", "--data-dir"])
+        .arg(root.join(".kyc-data"))
+        .args(args);
+    let shared = root.join("../shared/data");
+    if std::env::var_os("KYC_SHARED_DATA").is_none() && shared.is_dir() {
+        cmd.env("KYC_SHARED_DATA", shared);
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::CommandExt as _;
+        let err = cmd.exec();
+        bail!("starting kyc serve: {err}");
+    }
+    #[cfg(not(unix))]
+    run("kyc serve", &mut cmd)
 }
 
 /// The workspace root (xtask lives one level below it).

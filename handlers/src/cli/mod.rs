@@ -7,10 +7,11 @@ pub mod document;
 pub mod face;
 pub mod mrz;
 pub mod sanctions;
+pub mod serve;
 
 /// The KYC kit's command-line tool.
 #[derive(Debug, Parser)]
-#[command(name = "kyc", version, about = "Identity verification (KYC) kit", long_about = None)]
+#[command(name = "kyc", version, about = "Identity verification (KYC) kit", long_about = None, args_override_self = true)]
 pub struct Cli {
     /// The command to run.
     #[command(subcommand)]
@@ -32,6 +33,10 @@ pub enum Command {
     /// Identity documents: OCR with the embedded engine, synthetic samples.
     #[command(subcommand)]
     Document(document::DocumentCommand),
+    /// Serve the whole API and its page on the embedded engines.
+    Serve(serve::ServeArgs),
+    /// One offline verification of a document photo and a selfie (no liveness).
+    Verify(serve::VerifyArgs),
 }
 
 /// How a command that ran to the end came out; the binary turns it into the exit status
@@ -68,5 +73,7 @@ pub fn run(
         Command::Sanctions(cmd) => sanctions::run(cmd, out).map(|()| Outcome::Success),
         Command::Face(cmd) => face::run(cmd, out),
         Command::Document(cmd) => document::run(cmd, clock, out),
+        Command::Serve(args) => serve::run_serve(args, out),
+        Command::Verify(args) => serve::run_verify(args, out),
     }
 }

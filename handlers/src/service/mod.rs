@@ -9,7 +9,7 @@
 
 mod error;
 mod platform;
-mod view;
+pub mod view;
 
 use std::sync::Arc;
 
@@ -117,6 +117,19 @@ pub struct FrameAccepted {
     pub progress: Progress,
     /// Whether the liveness step is finished (passed or failed).
     pub liveness_done: bool,
+}
+
+/// The result of [`Service::verify_offline`].
+#[derive(Clone, Debug)]
+pub struct OfflineVerification {
+    /// The decision (policy without liveness).
+    pub decision: kyc_core::decision::Decision,
+    /// What was read.
+    pub record: DocumentRecord,
+    /// The face match of the document portrait and the selfie.
+    pub face_match: FaceMatchFinding,
+    /// The screening.
+    pub screening: ScreeningFinding,
 }
 
 /// The verification service over one platform.
@@ -467,6 +480,7 @@ impl<P: Platform> Service<P> {
         frame_id: &FrameId,
         captured_at: Timestamp,
         image: Vec<u8>,
+        content_type: &'static str,
     ) -> Result<FrameAccepted, ServiceError> {
         let (session, _) = self.load(id).await?;
         let now = self.now();
@@ -504,7 +518,7 @@ impl<P: Platform> Service<P> {
         })?;
         self.platform
             .objects()
-            .put(&frame_key, image, "image/jpeg")
+            .put(&frame_key, image, content_type)
             .await?;
         let nonce_key =
             StepKey::parse(&nonce.to_string()).map_err(|_| ServiceError::Internal("nonce"))?;
@@ -925,6 +939,101 @@ impl<P: Platform> Service<P> {
             similarity: (c.similarity.value() * 10.0).round() / 10.0,
             matched: policy.is_match(c.similarity),
             threshold: policy.settings().threshold.value(),
+        })
+    }
+
+    /// One offline verification without liveness (`kyc verify`): the document is read and
+    /// assessed, its holder screened, its portrait compared with the selfie under the
+    /// single-image policy, and the decision policy without liveness decides. Nothing is
+    /// stored.
+    pub async fn verify_offline(
+        &self,
+        document: &Image,
+        selfie: &Image,
+    ) -> Result<OfflineVerification, ServiceError> {
+        let now = self.now();
+        let reading = match self.platform.reader().read(document).await {
+            Ok(r) => Some(r),
+            Err(ReadError::Backend(e)) => return Err(e.into()),
+            Err(_) => None,
+        };
+        let record = reading
+            .as_ref()
+            .map_or_else(unreadable_record, |r| record_of(&assess(r, now.date())));
+        let screening = if record.readable && !record.subject.name.is_empty() {
+            let result = self
+                .platform
+                .screener()
+                .screen(&query_of(&record.subject), &self.config.screening)
+                .await
+                .map_err(|_| ServiceError::Unavailable)?;
+            let matches: Vec<ScreeningMatch> = result
+                .matches
+                .iter()
+                .filter(|m| m.is_match)
+                .map(|m| ScreeningMatch {
+                    entity_id: m.entity_id.clone(),
+                    list: m.list.to_string(),
+                    name: m.name.clone(),
+                    score: m.score,
+                })
+                .collect();
+            ScreeningFinding {
+                status: if matches.is_empty() {
+                    SanctionsEvidence::Clear
+                } else {
+                    SanctionsEvidence::PotentialMatch
+                },
+                matches,
+                list_version: result.list_version.as_str().to_owned(),
+            }
+        } else {
+            ScreeningFinding {
+                status: SanctionsEvidence::Unavailable,
+                matches: Vec::new(),
+                list_version: String::new(),
+            }
+        };
+        let policy = FaceMatchPolicy::single_image();
+        let face_match = match self.platform.faces().compare(document, selfie).await {
+            Ok(c) => match evaluate(
+                &policy,
+                &c.reference,
+                &[FrameComparison {
+                    quality: c.probe,
+                    similarity: c.similarity,
+                }],
+            ) {
+                Ok(o) => FaceMatchFinding::Compared(o),
+                Err(e) => FaceMatchFinding::QualityRejected {
+                    reasons: vec![e.to_string()],
+                },
+            },
+            Err(FaceError::Backend(e)) => return Err(e.into()),
+            Err(_) => FaceMatchFinding::QualityRejected {
+                reasons: vec!["no face detected".into()],
+            },
+        };
+        let evidence = Evidence {
+            document: Some(record.evidence.clone()),
+            liveness: None,
+            face_match: Some(match &face_match {
+                FaceMatchFinding::Compared(o) => FaceMatchEvidence::from(o),
+                FaceMatchFinding::QualityRejected { .. } => FaceMatchEvidence::QualityRejected,
+            }),
+            sanctions: Some(screening.status),
+        };
+        let decision = self
+            .config
+            .decision
+            .clone()
+            .without_liveness()
+            .decide(&evidence, now.date());
+        Ok(OfflineVerification {
+            decision,
+            record,
+            face_match,
+            screening,
         })
     }
 

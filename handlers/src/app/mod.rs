@@ -1,0 +1,224 @@
+//! The HTTP application: one axum router over a [`Service`], the same under `kyc serve` (the
+//! embedded platform) and inside Lambda (`lambda_http`, the AWS platform).
+//!
+//! Cross-cutting layers, outermost first: a request id (`x-request-id`, taken from the client
+//! when it is a short token, else generated) that every log line of the request carries and
+//! every problem document repeats; a trace span per request (method, route template, status,
+//! latency — never the path's ids or any body); panics caught as a 500 problem; CORS from
+//! configuration; optional per-client rate limiting (`kyc serve`). Unknown routes and methods
+//! answer problem documents too.
+
+pub mod openapi;
+pub mod problem;
+mod ratelimit;
+pub mod routes;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::extract::{ConnectInfo, Request};
+use axum::http::{header, HeaderName, HeaderValue, Method, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::{delete, get, post};
+use axum::Router;
+use kyc_core::model::VerificationId;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::cors::{AllowOrigin, CorsLayer};
+
+pub use problem::Problem;
+pub use ratelimit::RateLimit;
+
+use crate::service::{Platform, Service};
+
+/// What happens after a new upload (the embedded server queues the document for reading; in
+/// AWS the S3 event does it and there is no hook).
+pub type UploadHook = Arc<dyn Fn(VerificationId) + Send + Sync>;
+
+/// Settings of the HTTP layer.
+#[derive(Clone, Debug, Default)]
+pub struct AppSettings {
+    /// Origins allowed by CORS (exact, e.g. `https://app.example.com`); empty: no CORS
+    /// headers (same-origin only). `*` allows any origin (no credentials are used).
+    pub cors_origins: Vec<String>,
+    /// Per-client rate limit, if any.
+    pub rate_limit: Option<RateLimit>,
+    /// The page served at `/` (the embedded server's), if any.
+    pub index_html: Option<&'static str>,
+}
+
+/// The state every handler shares.
+pub struct App<P: Platform> {
+    /// The verification service.
+    pub service: Service<P>,
+    /// Called after a new (not replayed) upload.
+    pub on_upload: Option<UploadHook>,
+}
+
+static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// The router with every endpoint and layer.
+pub fn router<P: Platform>(
+    service: Service<P>,
+    on_upload: Option<UploadHook>,
+    settings: &AppSettings,
+) -> Router {
+    let app = Arc::new(App { service, on_upload });
+    let mut r = Router::new()
+        .route("/v1/upload-id", post(routes::upload_id::<P>))
+        .route("/v1/start-liveness", post(routes::start_liveness::<P>))
+        .route("/v1/submit-frame", post(routes::submit_frame::<P>))
+        .route("/v1/verify/{id}", get(routes::verify::<P>))
+        .route("/v1/ips", post(routes::ips::<P>))
+        .route("/v1/verifications/{id}", delete(routes::erase::<P>))
+        .route("/.well-known/jwks.json", get(routes::jwks::<P>))
+        .route("/healthz", get(routes::healthz))
+        .route("/openapi.json", get(openapi::serve));
+    if let Some(page) = settings.index_html {
+        r = r.route("/", get(move || async move { Html(page) }));
+    }
+    let mut r = r
+        .fallback(|| async { Problem::not_found() })
+        .method_not_allowed_fallback(|| async {
+            Problem::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method-not-allowed",
+                "This method is not allowed on this resource",
+            )
+        })
+        .with_state(app)
+        .layer(CatchPanicLayer::custom(|_| {
+            Problem::internal().into_response()
+        }));
+    if let Some(limit) = settings.rate_limit.clone() {
+        r = r.layer(middleware::from_fn_with_state(
+            Arc::new(ratelimit::Limiter::new(limit)),
+            ratelimit::layer,
+        ));
+    }
+    if let Some(cors) = cors(&settings.cors_origins) {
+        r = r.layer(cors);
+    }
+    r.layer(middleware::from_fn(request_context))
+}
+
+fn cors(origins: &[String]) -> Option<CorsLayer> {
+    if origins.is_empty() {
+        return None;
+    }
+    let allow = if origins.iter().any(|o| o == "*") {
+        AllowOrigin::any()
+    } else {
+        AllowOrigin::list(origins.iter().filter_map(|o| HeaderValue::from_str(o).ok()))
+    };
+    Some(
+        CorsLayer::new()
+            .allow_origin(allow)
+            .allow_methods([Method::GET, Method::POST, Method::DELETE])
+            .allow_headers([
+                header::CONTENT_TYPE,
+                HeaderName::from_static("idempotency-key"),
+                REQUEST_ID.clone(),
+            ])
+            .expose_headers([REQUEST_ID.clone(), header::RETRY_AFTER])
+            .max_age(std::time::Duration::from_secs(600)),
+    )
+}
+
+/// The client's address, when the server knows it (`kyc serve` does; Lambda does not).
+pub fn client_addr(req: &Request) -> Option<SocketAddr> {
+    req.extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0)
+}
+
+/// Request id, trace span and the id stamped into problem documents.
+async fn request_context(mut req: Request, next: Next) -> Response {
+    let id = req
+        .headers()
+        .get(&REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .filter(|s| {
+            (1..=64).contains(&s.len())
+                && s.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        })
+        .map_or_else(new_request_id, str::to_owned);
+    if let Ok(v) = HeaderValue::from_str(&id) {
+        req.headers_mut().insert(REQUEST_ID.clone(), v);
+    }
+    let method = req.method().clone();
+    let route = req
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map(|m| m.as_str().to_owned())
+        .unwrap_or_else(|| route_template(req.uri().path()));
+    let span = tracing::info_span!("request", request_id = %id, %method, route = %route);
+    let start = Instant::now();
+    let response = tracing::Instrument::instrument(next.run(req), span.clone()).await;
+    let mut response = stamp(response, &id).await;
+    if let Ok(v) = HeaderValue::from_str(&id) {
+        response.headers_mut().insert(REQUEST_ID.clone(), v);
+    }
+    let status = response.status().as_u16();
+    let _enter = span.enter();
+    let ms = start.elapsed().as_secs_f64() * 1000.0;
+    if status >= 500 {
+        tracing::error!(status, ms, "request failed");
+    } else {
+        tracing::info!(status, ms, "request");
+    }
+    response
+}
+
+/// The route template of a path (ids replaced), for log lines: a path may hold a
+/// verification id, which is not personal but is a capability.
+fn route_template(path: &str) -> String {
+    for prefix in ["/v1/verify/", "/v1/verifications/"] {
+        if path.starts_with(prefix) {
+            return format!("{prefix}{{id}}");
+        }
+    }
+    if path.len() > 64 {
+        return "(long path)".to_owned();
+    }
+    path.chars()
+        .map(|c| if c.is_ascii_graphic() { c } else { '?' })
+        .collect()
+}
+
+fn new_request_id() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let t = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_micros());
+    format!("{:x}-{:x}-{n:x}", t, std::process::id())
+}
+
+/// Puts the request id into a problem document's body.
+async fn stamp(response: Response, id: &str) -> Response {
+    let is_problem = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes() == problem::PROBLEM_JSON.as_bytes());
+    if !is_problem {
+        return response;
+    }
+    let (parts, body) = response.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, 64 * 1024).await else {
+        return Problem::internal().into_response_with(Some(id));
+    };
+    let mut value: serde_json::Value = serde_json::from_slice(&bytes).unwrap_or_default();
+    if let Some(obj) = value.as_object_mut() {
+        obj.insert("requestId".into(), serde_json::Value::String(id.to_owned()));
+    }
+    let mut r = Response::from_parts(
+        parts,
+        axum::body::Body::from(serde_json::to_vec(&value).unwrap_or_default()),
+    );
+    r.headers_mut().remove(header::CONTENT_LENGTH);
+    r
+}
