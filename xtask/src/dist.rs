@@ -113,6 +113,9 @@ pub fn run(root: &Path, cargo: &dyn Fn() -> Command, args: &[String]) -> Result<
     let target =
         std::env::var("KYC_DIST_TARGET").unwrap_or_else(|_| "aarch64-unknown-linux-gnu".into());
     check_target_installed(&target)?;
+    // For this machine's own triple, no `--target`: the build is then the one `cargo xtask
+    // bench lambda` measures (same profile, same directory).
+    let native = host_triple().as_deref() == Some(target.as_str());
     let mut build = cargo();
     build.args([
         "build",
@@ -124,9 +127,10 @@ pub fn run(root: &Path, cargo: &dyn Fn() -> Command, args: &[String]) -> Result<
         "--no-default-features",
         "--features",
         "aws",
-        "--target",
-        &target,
     ]);
+    if !native {
+        build.args(["--target", &target]);
+    }
     for b in plan.binaries() {
         build.args(["--bin", b]);
     }
@@ -147,7 +151,11 @@ pub fn run(root: &Path, cargo: &dyn Fn() -> Command, args: &[String]) -> Result<
     std::fs::create_dir_all(&dist)?;
     let mut problems = Vec::new();
     for (handler, bin) in &plan.artefacts {
-        let path = target_dir.join(&target).join(PROFILE).join(bin);
+        let path = if native {
+            target_dir.join(PROFILE).join(bin)
+        } else {
+            target_dir.join(&target).join(PROFILE).join(bin)
+        };
         let bytes = std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
         if let Some((major, minor)) = max_glibc(&bytes) {
             if (major, minor) > AL2023_GLIBC {
@@ -211,6 +219,15 @@ fn handler_binaries(meta: &Value) -> Vec<String> {
         })
         .filter_map(|t| t["name"].as_str().map(str::to_string))
         .collect()
+}
+
+/// The host's target triple (`rustc -vV`).
+fn host_triple() -> Option<String> {
+    let out = Command::new("rustc").arg("-vV").output().ok()?;
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .find_map(|l| l.strip_prefix("host: "))
+        .map(str::to_owned)
 }
 
 /// Fails with a clear message when the target's standard library is not installed.
@@ -402,17 +419,18 @@ pub fn zip(entries: &[Entry]) -> Vec<u8> {
     out
 }
 
+/// A zip archive holding one file (as [`zip`]).
+pub fn zip_single(name: &str, data: &[u8], mode: u32) -> Vec<u8> {
+    zip(&[Entry {
+        name: name.to_owned(),
+        data: data.to_vec(),
+        mode,
+    }])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn zip_single(name: &str, data: &[u8], mode: u32) -> Vec<u8> {
-        zip(&[Entry {
-            name: name.to_owned(),
-            data: data.to_vec(),
-            mode,
-        }])
-    }
 
     fn names(v: &[&str]) -> Vec<String> {
         v.iter().map(|s| s.to_string()).collect()

@@ -9,7 +9,7 @@ use handlers::lambda::{init_tracing, sanctions};
 use handlers::service::{Platform as _, Service};
 use lambda_runtime::{service_fn, Error, LambdaEvent};
 
-#[tokio::main]
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
     init_tracing();
     let platform = AwsPlatform::from_env(Function::Sanctions).await?;

@@ -13,6 +13,9 @@ use axum::Router;
 use lambda_http::request::RequestContext;
 use lambda_http::RequestExt as _;
 
+use crate::app::{self, AppSettings};
+use crate::service::{Platform, Service};
+
 /// The environment variable listing the API's CORS origins, comma-separated.
 pub const CORS_VARIABLE: &str = "KYC_CORS_ORIGINS";
 
@@ -30,6 +33,23 @@ pub fn cors_origins(value: &str) -> Vec<String> {
         .filter(|s| !s.is_empty())
         .map(str::to_owned)
         .collect()
+}
+
+/// The HTTP layer's settings in Lambda: CORS origins from [`CORS_VARIABLE`]'s value; no
+/// per-client rate limit (the stack's usage plan and WAF throttle in front of the function;
+/// an instance serves one request at a time) and no index page.
+pub fn settings(cors: Option<&str>) -> AppSettings {
+    AppSettings {
+        cors_origins: cors.map(cors_origins).unwrap_or_default(),
+        rate_limit: None,
+        index_html: None,
+    }
+}
+
+/// The API function's router: the HTTP application over `service`, with no upload hook (the
+/// S3 event starts the reading).
+pub fn router<P: Platform>(service: Service<P>, settings: &AppSettings) -> Router {
+    app::router(service, None, settings)
 }
 
 /// The request's API Gateway stage, unless it is the default one.
