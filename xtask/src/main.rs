@@ -72,11 +72,11 @@ fn main() -> Result<()> {
             }
             _ => bail!("usage: cargo xtask localstack install|up|down|status|env"),
         },
-        Some("dist") => dist::run(&root(), &cargo),
+        Some("dist") => dist::run(&root(), &cargo, &args[1..]),
         Some("serve") => serve(&args[1..]),
         _ => {
             eprintln!(
-                "usage: cargo xtask <serve [ARGS]|ci|core-purity|bench [NAME|serve|lambda]|setup|codegen [--check]|schemas|lint-templates|lint-workflows|localstack CMD|dist>"
+                "usage: cargo xtask <serve [ARGS]|ci|core-purity|bench [NAME|serve|lambda]|setup|codegen [--check]|schemas|lint-templates|lint-workflows|localstack CMD|dist [--strict]>"
             );
             bail!("unknown or missing task")
         }

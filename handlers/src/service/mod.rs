@@ -880,7 +880,13 @@ impl<P: Platform> Service<P> {
         )
         .map_err(|_| ServiceError::Internal("token claims"))?;
         let signer = self.platform.signer();
-        let input = signing_input(&JwtHeader::es256(signer.key_id()), &claims)
+        // The key id from the public key: a signer that connects lazily (KMS) knows it only
+        // after its first call.
+        let key = signer
+            .public_key()
+            .await
+            .map_err(|_| ServiceError::Unavailable)?;
+        let input = signing_input(&JwtHeader::es256(key.kid()), &claims)
             .map_err(|_| ServiceError::Internal("token encoding"))?;
         let signature = signer
             .sign(input.as_bytes())

@@ -34,7 +34,8 @@ pub const API_BIN: &str = "api";
 /// builds the same binary for arm64).
 pub const API_BUILD: &[&str] = &[
     "build",
-    "--release",
+    "--profile",
+    "lambda",
     "--locked",
     "-p",
     "handlers",
@@ -75,6 +76,43 @@ pub const LAMBDA_ENV: &[(&str, &str)] = &[
     ("KYC_ENV", "dev"),
     ("KYC_METRICS_NAMESPACE", "KYC/dev"),
     ("KYC_PARAMETER_PATH", "/kyc/dev/"),
+    // The resource names as variables (`handlers::aws::env_name`): with every required one
+    // set, the function reads no SSM parameter at cold start.
+    ("KYC_BUCKETS_ID_UPLOADS", "kyc-dev-id-uploads-123456789012"),
+    (
+        "KYC_BUCKETS_LIVE_FRAMES",
+        "kyc-dev-live-frames-123456789012",
+    ),
+    ("KYC_BUCKETS_OCR_RAW", "kyc-dev-ocr-raw-123456789012"),
+    ("KYC_TABLES_AUDIT_LOG", "kyc-dev-KycAuditLog"),
+    ("KYC_TABLES_OCR_DATA", "kyc-dev-KycOcrData"),
+    ("KYC_TABLES_SESSIONS", "kyc-dev-sessions"),
+    ("KYC_TABLES_TASKS", "kyc-dev-tasks"),
+    ("KYC_TABLES_CONNECTIONS", "kyc-dev-connections"),
+    (
+        "KYC_TOPICS_EVENTS",
+        "arn:aws:sns:eu-west-1:123456789012:kyc-dev-events",
+    ),
+    (
+        "KYC_KEYS_DATA_KEY_ARN",
+        "arn:aws:kms:eu-west-1:123456789012:key/00000000-0000-4000-8000-000000000001",
+    ),
+    (
+        "KYC_KEYS_SIGNING_KEY_ARN",
+        "arn:aws:kms:eu-west-1:123456789012:key/00000000-0000-4000-8000-000000000002",
+    ),
+    (
+        "KYC_SECRETS_SCREENING_PROVIDER_KEY_ARN",
+        "arn:aws:secretsmanager:eu-west-1:123456789012:secret:kyc-dev-screening-AbCdEf",
+    ),
+    (
+        "KYC_ENDPOINTS_REST_API",
+        "https://a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com/prod",
+    ),
+    (
+        "KYC_IDEMPOTENCY_SECRET",
+        "7f3c1a9e5d2b8f4061c7e3a95b0d2f8e4a6c1b3d5e7f9a0b2c4d6e8f0a1b3c5d",
+    ),
 ];
 
 /// The zip size target, bytes.
@@ -201,7 +239,7 @@ impl std::fmt::Display for LambdaFigures {
         writeln!(f, "  binary       {:.2} MB", mib(self.binary_bytes))?;
         writeln!(
             f,
-            "  zip          {:.2} MB (`bootstrap`, stored, as `cargo xtask dist` packs it); \
+            "  zip          {:.2} MB (`bootstrap`, deflated, as `cargo xtask dist` packs it); \
              target ≤ {:.0} MB: {}",
             mib(self.zip_bytes),
             mib(TARGET_ZIP_BYTES),
@@ -731,9 +769,10 @@ done
         assert!(f.ready.min > Duration::ZERO && f.ready.max < Duration::from_secs(5));
         let size = std::fs::metadata(&bin).unwrap().len();
         assert_eq!(f.binary_bytes, size);
-        // A stored zip: the file plus its headers.
+        // The artefact's zip (`dist::zip`): deflated when that is smaller, never more than
+        // the file plus its headers.
         assert!(
-            f.zip_bytes > size && f.zip_bytes < size + 200,
+            f.zip_bytes > 0 && f.zip_bytes < size + 200,
             "{}",
             f.zip_bytes
         );

