@@ -22,6 +22,8 @@ use std::time::{Duration, Instant};
 
 /// How long the emulator and the function may take to be ready.
 const START_BUDGET: Duration = Duration::from_secs(120);
+/// How long one `cargo lambda invoke` may wait for its answer.
+const INVOKE_BUDGET: Duration = Duration::from_secs(20);
 
 fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
@@ -145,9 +147,11 @@ impl Drop for Process {
     }
 }
 
-/// `cargo lambda invoke --data-file <event>`: its JSON output, or why it failed.
+/// `cargo lambda invoke --data-file <event>`: its JSON output, or why it failed. It waits for
+/// a function to take the invocation, so it is bounded here (a function that exited would
+/// leave it waiting forever).
 fn invoke(port: u16, event: &Path) -> Result<serde_json::Value, String> {
-    let out = Command::new(cargo_lambda())
+    let mut child = Command::new(cargo_lambda())
         .args(["lambda", "invoke", "--invoke-address", "127.0.0.1"])
         .args([
             "--invoke-port",
@@ -158,8 +162,27 @@ fn invoke(port: u16, event: &Path) -> Result<serde_json::Value, String> {
         .arg("--data-file")
         .arg(event)
         .stdin(Stdio::null())
-        .output()
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
         .map_err(|e| format!("cargo lambda invoke did not run: {e}"))?;
+    let deadline = Instant::now() + INVOKE_BUDGET;
+    loop {
+        match child.try_wait() {
+            Ok(Some(_)) => break,
+            Ok(None) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(50)),
+            _ => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(format!(
+                    "cargo lambda invoke took more than {INVOKE_BUDGET:?}"
+                ));
+            }
+        }
+    }
+    let out = child
+        .wait_with_output()
+        .map_err(|e| format!("cargo lambda invoke output: {e}"))?;
     if !out.status.success() {
         return Err(format!(
             "cargo lambda invoke failed ({}): {}",
@@ -169,6 +192,18 @@ fn invoke(port: u16, event: &Path) -> Result<serde_json::Value, String> {
     }
     serde_json::from_slice(&out.stdout)
         .map_err(|e| format!("{e}: {}", String::from_utf8_lossy(&out.stdout)))
+}
+
+/// Waits until the emulator accepts connections on `port`.
+fn wait_for_port(port: u16) -> bool {
+    let deadline = Instant::now() + START_BUDGET;
+    while Instant::now() < deadline {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    false
 }
 
 /// `GET` on the emulator's function URL: the status line and the body.
@@ -208,6 +243,13 @@ fn the_api_function_answers_healthz_under_cargo_lambda_watch() {
         .args(["--invoke-port", &port.to_string()])
         .current_dir(workspace());
     let watch = Process::start("lambda-watch", watch);
+    // The function exits when the Runtime API refuses it, so it starts once the emulator
+    // listens.
+    assert!(
+        wait_for_port(port),
+        "the emulator did not listen within {START_BUDGET:?}:\n{}",
+        watch.log()
+    );
     let mut function = Command::new(env!("CARGO_BIN_EXE_api"));
     function.env_clear().envs(function_env(port));
     let function = Process::start("lambda-api", function);
