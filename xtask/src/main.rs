@@ -91,16 +91,16 @@ fn serve(args: &[String]) -> Result<()> {
     let root = root();
     timed("setup", setup::run)?;
     run(
-        "cargo build --release -p handlers --bin kyc",
-        cargo().args([
-            "build",
-            "--release",
-            "--locked",
-            "-p",
-            "handlers",
-            "--bin",
-            "kyc",
-        ]),
+        "cargo build --release -p handlers --features local --bin kyc",
+        cargo()
+            .args(["build", "--release", "--locked", "-p", "handlers"])
+            .args([
+                "--no-default-features",
+                "--features",
+                "local",
+                "--bin",
+                "kyc",
+            ]),
     )?;
     let target =
         std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from);

@@ -17,13 +17,17 @@ use super::{
     build_binary, proc_status_kb, verdict, watch_stdout, Flags, RssSampler, Running, TempDir,
 };
 
-/// How `kyc` is built for the benchmark.
+/// How `kyc` is built for the benchmark: the embedded engines only (the AWS side is not part
+/// of `kyc serve`).
 pub const KYC_BUILD: &[&str] = &[
     "build",
     "--release",
     "--locked",
     "-p",
     "handlers",
+    "--no-default-features",
+    "--features",
+    "local",
     "--bin",
     "kyc",
 ];
