@@ -570,6 +570,13 @@ pub struct Findings {
     pub decision: Option<crate::decision::Decision>,
 }
 
+impl Findings {
+    /// Whether nothing was found yet (such a session stores no `findings` member).
+    pub fn is_empty(&self) -> bool {
+        *self == Self::default()
+    }
+}
+
 /// What the face match found.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", tag = "kind")]
@@ -640,7 +647,7 @@ pub struct Session {
     checks: Checks,
     challenges_issued: u8,
     history: Vec<Step>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Findings::is_empty")]
     findings: Findings,
 }
 
