@@ -777,6 +777,16 @@ impl<P: Platform> Service<P> {
             if s.findings().decision.is_some() || !s.is_unfinished() {
                 return Ok(());
             }
+            // The state machine decides only after the document proved unreadable or the
+            // liveness step ended; evidence found earlier (a screening hit) waits for it.
+            if !matches!(
+                s.state().name(),
+                StateName::DocumentUnreadable
+                    | StateName::LivenessCompleted
+                    | StateName::FaceMatched
+            ) {
+                return Ok(());
+            }
             let mut decision = policy.decide(&evidence_of(s, record.as_ref()), now.date());
             let Some(outcome) = decision.outcome() else {
                 return Ok(());
