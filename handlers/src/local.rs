@@ -35,24 +35,7 @@ use kyc_local::storage::{
 };
 
 use crate::service::{DocumentRecord, Platform, RecordStore};
-
-/// The operating system's wall clock, never running backwards within the process.
-#[derive(Debug, Default)]
-pub struct SystemClock {
-    last: std::sync::atomic::AtomicI64,
-}
-
-impl Clock for SystemClock {
-    fn now(&self) -> Timestamp {
-        let ms = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
-        let prev = self
-            .last
-            .fetch_max(ms, std::sync::atomic::Ordering::Relaxed);
-        Timestamp::from_millis(ms.max(prev))
-    }
-}
+use crate::system::SystemClock;
 
 /// Runs a future that completes without waiting (the local adapters' futures do their work
 /// when first polled) on the current thread.

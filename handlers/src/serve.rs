@@ -3,11 +3,13 @@
 //! then screen the name read), graceful shutdown and the page at `/`.
 //!
 //! Uploads answer as soon as the image is stored; the worker reads documents in the order
-//! they came. The queue is bounded: when it is full (or the process stopped), the documents
-//! still waiting are found again by their session state, at start-up and every few seconds.
+//! they came. The queue is bounded: documents that missed it (a full queue, a stop, a
+//! retryable failure) are found again by their session state — at start-up, and when the
+//! worker is next idle after one was missed — rather than by scanning on a timer.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -24,7 +26,8 @@ pub const INDEX_HTML: &str = include_str!("serve_index.html");
 
 /// How many uploaded documents may wait for the worker before new ones wait for the sweep.
 const QUEUE: usize = 1024;
-/// How often the worker looks for documents that missed the queue.
+/// How long the worker waits idle before it looks for documents that missed the queue (only
+/// when one did).
 const SWEEP: Duration = Duration::from_secs(5);
 
 /// Options of `kyc serve`.
@@ -84,11 +87,17 @@ pub async fn serve(
 
     let (tx, rx) = mpsc::channel::<VerificationId>(QUEUE);
     let hook_tx = tx.clone();
+    // Set when a document may be waiting outside the queue; true at start-up (a previous run
+    // may have stopped with documents unread).
+    let missed = Arc::new(AtomicBool::new(true));
+    let hook_missed = missed.clone();
     let hook: app::UploadHook = Arc::new(move |id| {
         // A full queue is fine: the sweep finds the document by its state.
-        let _ = hook_tx.try_send(id);
+        if hook_tx.try_send(id).is_err() {
+            hook_missed.store(true, Ordering::Relaxed);
+        }
     });
-    let worker = tokio::spawn(worker(service.clone(), platform, rx));
+    let worker = tokio::spawn(worker(service.clone(), platform, rx, missed));
 
     let settings = AppSettings {
         cors_origins: opts.cors_origins.clone(),
@@ -119,36 +128,44 @@ async fn worker(
     service: Service<LocalPlatform>,
     platform: Arc<LocalPlatform>,
     mut rx: mpsc::Receiver<VerificationId>,
+    missed: Arc<AtomicBool>,
 ) {
     loop {
         let next = tokio::time::timeout(SWEEP, rx.recv()).await;
         let ids = match next {
             Ok(Some(id)) => vec![id],
             Ok(None) => return,
-            Err(_) => {
+            Err(_) if missed.swap(false, Ordering::Relaxed) => {
                 let p = platform.clone();
                 tokio::task::spawn_blocking(move || p.unread_documents())
                     .await
                     .unwrap_or_default()
             }
+            Err(_) => continue,
         };
         for id in ids {
-            process(&service, &id).await;
+            if !process(&service, &id).await {
+                missed.store(true, Ordering::Relaxed);
+            }
         }
     }
 }
 
 /// Reads one document and screens its holder; failures are logged (never with the document's
-/// content) and left for the sweep.
-async fn process(service: &Service<LocalPlatform>, id: &VerificationId) {
+/// content). Returns false when a retry may succeed (the next sweep will try again).
+async fn process(service: &Service<LocalPlatform>, id: &VerificationId) -> bool {
     match service.read_document(id).await {
         Ok(true) => {
             if let Err(e) = service.screen(id, true).await {
                 tracing::warn!(error = %e, "screening failed");
             }
+            true
         }
-        Ok(false) => {}
-        Err(e) => tracing::warn!(error = %e, "document reading failed"),
+        Ok(false) => true,
+        Err(e) => {
+            tracing::warn!(error = %e, "document reading failed");
+            !e.is_retryable()
+        }
     }
 }
 

@@ -133,7 +133,7 @@ pub fn client_addr(req: &Request) -> Option<SocketAddr> {
         .map(|c| c.0)
 }
 
-/// Request id, trace span and the id stamped into problem documents.
+/// Request id (in scope for problem documents), trace span and the request's log line.
 async fn request_context(mut req: Request, next: Next) -> Response {
     let id = req
         .headers()
@@ -149,15 +149,15 @@ async fn request_context(mut req: Request, next: Next) -> Response {
         req.headers_mut().insert(REQUEST_ID.clone(), v);
     }
     let method = req.method().clone();
-    let route = req
-        .extensions()
-        .get::<axum::extract::MatchedPath>()
-        .map(|m| m.as_str().to_owned())
-        .unwrap_or_else(|| route_template(req.uri().path()));
+    let route = route_template(req.uri().path());
     let span = tracing::info_span!("request", request_id = %id, %method, route = %route);
     let start = Instant::now();
-    let response = tracing::Instrument::instrument(next.run(req), span.clone()).await;
-    let mut response = stamp(response, &id).await;
+    let mut response = problem::REQUEST_ID
+        .scope(
+            id.clone(),
+            tracing::Instrument::instrument(next.run(req), span.clone()),
+        )
+        .await;
     if let Ok(v) = HeaderValue::from_str(&id) {
         response.headers_mut().insert(REQUEST_ID.clone(), v);
     }
@@ -172,17 +172,30 @@ async fn request_context(mut req: Request, next: Next) -> Response {
     response
 }
 
-/// The route template of a path (ids replaced), for log lines: a path may hold a
-/// verification id, which is not personal but is a capability.
-fn route_template(path: &str) -> String {
-    for prefix in ["/v1/verify/", "/v1/verifications/"] {
-        if path.starts_with(prefix) {
-            return format!("{prefix}{{id}}");
-        }
+/// The route of a path for log lines: the template of a known route (a path may hold a
+/// verification id, which is not personal but is a capability), else `(unmatched)` (an unknown
+/// path is whatever the client typed).
+fn route_template(path: &str) -> &'static str {
+    const ROUTES: [&str; 8] = [
+        "/",
+        "/v1/upload-id",
+        "/v1/start-liveness",
+        "/v1/submit-frame",
+        "/v1/ips",
+        "/.well-known/jwks.json",
+        "/healthz",
+        "/openapi.json",
+    ];
+    if let Some(r) = ROUTES.iter().find(|r| **r == path) {
+        return r;
     }
-    // An unmatched path is whatever the client typed: not logged.
-    let _ = path;
-    "(unmatched)".to_owned()
+    if path.starts_with("/v1/verify/") {
+        return "/v1/verify/{id}";
+    }
+    if path.starts_with("/v1/verifications/") {
+        return "/v1/verifications/{id}";
+    }
+    "(unmatched)"
 }
 
 fn new_request_id() -> String {
@@ -195,27 +208,23 @@ fn new_request_id() -> String {
     format!("{:x}-{:x}-{n:x}", t, std::process::id())
 }
 
-/// Puts the request id into a problem document's body.
-async fn stamp(response: Response, id: &str) -> Response {
-    let is_problem = response
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .is_some_and(|v| v.as_bytes() == problem::PROBLEM_JSON.as_bytes());
-    if !is_problem {
-        return response;
+#[cfg(test)]
+mod tests {
+    use super::route_template;
+
+    #[test]
+    fn log_lines_name_routes_never_ids_or_unknown_paths() {
+        assert_eq!(route_template("/v1/upload-id"), "/v1/upload-id");
+        assert_eq!(route_template("/healthz"), "/healthz");
+        assert_eq!(
+            route_template("/v1/verify/01010101-0101-4101-8101-010101010101"),
+            "/v1/verify/{id}"
+        );
+        assert_eq!(
+            route_template("/v1/verifications/x"),
+            "/v1/verifications/{id}"
+        );
+        assert_eq!(route_template("/v1/upload-id/SECRET"), "(unmatched)");
+        assert_eq!(route_template("/wp-admin?q=SECRET"), "(unmatched)");
     }
-    let (parts, body) = response.into_parts();
-    let Ok(bytes) = axum::body::to_bytes(body, 64 * 1024).await else {
-        return Problem::internal().into_response_with(Some(id));
-    };
-    let mut value: serde_json::Value = serde_json::from_slice(&bytes).unwrap_or_default();
-    if let Some(obj) = value.as_object_mut() {
-        obj.insert("requestId".into(), serde_json::Value::String(id.to_owned()));
-    }
-    let mut r = Response::from_parts(
-        parts,
-        axum::body::Body::from(serde_json::to_vec(&value).unwrap_or_default()),
-    );
-    r.headers_mut().remove(header::CONTENT_LENGTH);
-    r
 }

@@ -144,10 +144,16 @@ impl Problem {
     }
 }
 
+tokio::task_local! {
+    /// The id of the request being handled (set by the app's request layer around each
+    /// request), so every problem document carries it.
+    pub static REQUEST_ID: String;
+}
+
 impl IntoResponse for Problem {
     fn into_response(self) -> Response {
-        // The request-id layer copies the id into the body afterwards (see `app::stamp`).
-        self.into_response_with(None)
+        let id = REQUEST_ID.try_with(Clone::clone).ok();
+        self.into_response_with(id.as_deref())
     }
 }
 

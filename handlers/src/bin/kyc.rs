@@ -2,21 +2,7 @@
 //! on stderr with a non-zero exit.
 
 use clap::Parser;
-use kyc_core::model::Timestamp;
-use kyc_core::ports::Clock;
-
-/// The operating system's wall clock. A one-shot command reads it once or twice, so the
-/// port's "never backwards" rule needs no monotonic correction here.
-struct SystemClock;
-
-impl Clock for SystemClock {
-    fn now(&self) -> Timestamp {
-        let since_epoch = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap_or_default();
-        Timestamp::from_millis(i64::try_from(since_epoch.as_millis()).unwrap_or(i64::MAX))
-    }
-}
+use handlers::system::SystemClock;
 
 fn main() -> std::process::ExitCode {
     // The OCR and face engines' native libraries size their thread pools when they are loaded,
@@ -32,7 +18,7 @@ fn main() -> std::process::ExitCode {
     let mut stdin = stdin.lock();
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
-    match handlers::cli::run(cli, &SystemClock, &mut stdin, &mut out) {
+    match handlers::cli::run(cli, &SystemClock::default(), &mut stdin, &mut out) {
         Ok(outcome) => std::process::ExitCode::from(outcome.exit_code()),
         Err(e) => {
             // `{:#}` joins the context chain on one line; no message here carries personal data.

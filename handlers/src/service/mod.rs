@@ -291,10 +291,10 @@ impl<P: Platform> Service<P> {
             Err(ReadError::Backend(e)) => return Err(e.into()),
             Err(_) => None,
         };
-        let record = match &reading {
-            Some(r) => record_of(&assess(r, now.date())),
-            None => unreadable_record(),
-        };
+        let assessment = reading.as_ref().map(|r| assess(r, now.date()));
+        let record = assessment
+            .as_ref()
+            .map_or_else(unreadable_record, record_of);
         self.platform
             .records()
             .put(id, &record, now, now.plus_millis(self.config.record_ttl_ms))
@@ -317,8 +317,7 @@ impl<P: Platform> Service<P> {
                 now,
                 self.config.actor.clone(),
             );
-            if let Some(r) = &reading {
-                let a = assess(r, now.date());
+            if let Some(a) = &assessment {
                 draft = draft.with_personal(
                     PersonalData::from_document_fields(&a.fields),
                     Salt::generate(self.platform.random()),

@@ -1,7 +1,7 @@
 //! The decision document (`GET /v1/verify/{id}`) and the "ID plus selfie" result, built from a
 //! session, its findings and its OCR record.
 
-use kyc_core::decision::{Evidence, LivenessEvidence, Status};
+use kyc_core::decision::{Evidence, Status};
 use kyc_core::document::DocumentAssessment;
 use kyc_core::model::{Timestamp, VerificationId};
 use kyc_core::session::{FaceMatchFinding, Session, StateName};
@@ -100,7 +100,7 @@ pub(super) fn document(
     };
     let liveness = f.liveness.as_ref().map_or(Value::Null, |l| {
         json!({
-            "passed": LivenessEvidence { passed: l.passed }.passed,
+            "passed": l.passed,
             "gestures": l.gestures.iter().map(|g| json!({"gesture": g.gesture, "status": g.status})).collect::<Vec<_>>(),
             "reasons": l.reasons.iter().map(|r| r.code()).collect::<Vec<_>>(),
             "frames": l.frames.admitted,
