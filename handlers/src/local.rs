@@ -329,6 +329,25 @@ pub struct LocalPlatform {
     /// The sanctions lists loaded: (list name, entities) for the startup log line.
     pub lists: Vec<(String, usize)>,
     raw_sessions: SqliteSessionStore,
+    db: kyc_local::storage::Database,
+}
+
+/// How long stored images and frames are kept: as long as their session
+/// ([`SqliteSessionStore::DEFAULT_RETENTION`] after its deadline), so that a purged
+/// verification leaves no image behind and a kept one has all of its images.
+pub const IMAGE_RETENTION: std::time::Duration = SqliteSessionStore::DEFAULT_RETENTION;
+
+/// What one retention pass removed (counts only: it is logged).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Retained {
+    /// Sessions deleted.
+    pub sessions: usize,
+    /// Document records (the fields read) deleted.
+    pub records: usize,
+    /// Audit events whose personal part was redacted.
+    pub audit_redacted: usize,
+    /// Images and frames deleted.
+    pub objects: usize,
 }
 
 impl std::fmt::Debug for LocalPlatform {
@@ -371,6 +390,7 @@ impl LocalPlatform {
         Ok(Self {
             observes_eyes_and_smile,
             raw_sessions: stores.sessions.clone(),
+            db: stores.db.clone(),
             objects: Offload::new(stores.objects),
             sessions: Offload::new(stores.sessions),
             audit: Offload::new(stores.audit),
@@ -403,6 +423,34 @@ impl LocalPlatform {
                 self.observes_eyes_and_smile || !matches!(g, Gesture::Blink | Gesture::Smile)
             })
             .collect()
+    }
+
+    /// Removes what has outlived its retention at `now`: sessions (their deadline plus the
+    /// retention), document records past their expiry, the personal parts of audit events
+    /// past theirs, and images and frames stored more than [`IMAGE_RETENTION`] ago. Blocking;
+    /// `kyc serve` runs it at start-up and hourly.
+    pub fn purge_expired(&self, now: Timestamp) -> anyhow::Result<Retained> {
+        let purged = self
+            .db
+            .purge_expired(now)
+            .context("purging expired records")?;
+        let keep_ms = i64::try_from(IMAGE_RETENTION.as_millis()).unwrap_or(i64::MAX);
+        let objects = self
+            .objects
+            .0
+            .purge_older_than(now.plus_millis(keep_ms.saturating_neg()))
+            .context("purging expired images")?;
+        Ok(Retained {
+            sessions: purged.sessions,
+            records: purged.ocr_records,
+            audit_redacted: purged.audit_events_redacted,
+            objects,
+        })
+    }
+
+    /// The current time of the platform's clock.
+    pub fn now(&self) -> Timestamp {
+        self.clock.now()
     }
 
     /// Verifications whose document was uploaded but not read (work a restart interrupted).

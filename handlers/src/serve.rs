@@ -6,6 +6,10 @@
 //! they came. The queue is bounded: documents that missed it (a full queue, a stop, a
 //! retryable failure) are found again by their session state — at start-up, and when the
 //! worker is next idle after one was missed — rather than by scanning on a timer.
+//!
+//! A retention pass at start-up and hourly purges expired sessions, document records, the
+//! personal parts of old audit events, and images older than
+//! [`IMAGE_RETENTION`](crate::local::IMAGE_RETENTION).
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -29,6 +33,8 @@ const QUEUE: usize = 1024;
 /// How long the worker waits idle before it looks for documents that missed the queue (only
 /// when one did).
 const SWEEP: Duration = Duration::from_secs(5);
+/// How often expired sessions, records and images are purged (also once at start-up).
+const RETENTION_PASS: Duration = Duration::from_secs(3600);
 
 /// Options of `kyc serve`.
 #[derive(Debug, Clone)]
@@ -97,7 +103,8 @@ pub async fn serve(
             hook_missed.store(true, Ordering::Relaxed);
         }
     });
-    let worker = tokio::spawn(worker(service.clone(), platform, rx, missed));
+    let worker = tokio::spawn(worker(service.clone(), platform.clone(), rx, missed));
+    let retention = tokio::spawn(retention(platform));
 
     let settings = AppSettings {
         cors_origins: opts.cors_origins.clone(),
@@ -119,7 +126,9 @@ pub async fn serve(
     .context("serving")?;
     drop(tx);
     worker.abort();
+    retention.abort();
     let _ = worker.await;
+    let _ = retention.await;
     tracing::info!("stopped");
     Ok(())
 }
@@ -147,6 +156,29 @@ async fn worker(
             if !process(&service, &id).await {
                 missed.store(true, Ordering::Relaxed);
             }
+        }
+    }
+}
+
+/// Purges what has outlived its retention, at start-up and then every [`RETENTION_PASS`].
+/// A failed pass is logged and tried again at the next.
+async fn retention(platform: Arc<LocalPlatform>) {
+    let mut every = tokio::time::interval(RETENTION_PASS);
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        every.tick().await;
+        let p = platform.clone();
+        match tokio::task::spawn_blocking(move || p.purge_expired(p.now())).await {
+            Ok(Ok(r)) if r == crate::local::Retained::default() => {}
+            Ok(Ok(r)) => tracing::info!(
+                sessions = r.sessions,
+                records = r.records,
+                audit_redacted = r.audit_redacted,
+                objects = r.objects,
+                "retention pass"
+            ),
+            Ok(Err(e)) => tracing::warn!(error = %e, "retention pass failed"),
+            Err(_) => tracing::warn!("retention pass stopped"),
         }
     }
 }

@@ -619,3 +619,74 @@ async fn a_client_over_its_rate_limit_gets_429() {
     a.problem(429, "rate-limited");
     assert!(a.headers.get(header::RETRY_AFTER).is_some());
 }
+
+/// The retention pass of `kyc serve` on its own platform (a purge in the future would take
+/// the shared fixture's verifications with it): nothing of a live verification goes, and once
+/// its session's retention has passed, the session and the image go (the record sooner).
+#[tokio::test]
+async fn the_retention_pass_purges_only_what_has_expired() {
+    use handlers::local::{Retained, IMAGE_RETENTION};
+    use handlers::service::Platform as _;
+    use kyc_core::ports::{DocumentStore as _, ObjectKey};
+
+    let dir = tempfile::tempdir().expect("temp dir");
+    let platform = Arc::new(
+        LocalPlatform::open(
+            dir.path(),
+            &LocalOptions {
+                lists: Some(repo().join("../shared/data/sanctions")),
+                durability: kyc_local::storage::Durability::Normal,
+            },
+        )
+        .expect("the embedded platform starts"),
+    );
+    let config = ServiceConfig::new(platform.idempotency_secret(), "retention-test").unwrap();
+    let service = Service::new(platform.clone(), config);
+    let r = app::router(service.clone(), None, &AppSettings::default());
+    let up = upload(&r, &document_jpeg(21), "retention-1").await;
+    assert_eq!(up.status, StatusCode::CREATED, "{}", up.json());
+    let id = up.json()["verificationId"].as_str().unwrap().to_owned();
+    let vid = VerificationId::parse(&id).unwrap();
+    let key = ObjectKey::id_upload(&vid);
+    assert!(service.read_document(&vid).await.unwrap(), "the document was read");
+
+    let purge = |at: kyc_core::model::Timestamp| {
+        let p = platform.clone();
+        async move {
+            tokio::task::spawn_blocking(move || p.purge_expired(at))
+                .await
+                .unwrap()
+                .unwrap()
+        }
+    };
+    let now = platform.now();
+    assert_eq!(purge(now).await, Retained::default());
+    let retention_ms = IMAGE_RETENTION.as_millis() as i64;
+    // A day before the session's retention ends (it counts from the session's 30-minute
+    // deadline), the session and the image are still there; the fields read (personal data,
+    // kept 7 days) are gone.
+    let early = purge(now.plus_millis(retention_ms - 24 * 3600 * 1000)).await;
+    assert_eq!(early.sessions, 0, "{early:?}");
+    assert_eq!(early.objects, 0, "{early:?}");
+    assert_eq!(early.records, 1, "{early:?}");
+    let got = send(&r, get(&format!("/v1/verify/{id}"))).await;
+    assert_eq!(got.status, StatusCode::OK, "{}", got.json());
+    assert!(platform.objects().get(&key).await.unwrap().is_some());
+
+    let late = purge(now.plus_millis(retention_ms + 24 * 3600 * 1000)).await;
+    assert_eq!(late.sessions, 1, "{late:?}");
+    assert_eq!(late.records, 0, "{late:?}");
+    assert!(late.objects >= 1, "{late:?}");
+    assert!(
+        platform.objects().get(&key).await.unwrap().is_none(),
+        "the document image outlived its retention"
+    );
+    send(&r, get(&format!("/v1/verify/{id}")))
+        .await
+        .problem(404, "verification-not-found");
+    // A second pass finds nothing more.
+    assert_eq!(
+        purge(now.plus_millis(retention_ms + 24 * 3600 * 1000)).await,
+        Retained::default()
+    );
+}
