@@ -1,7 +1,7 @@
 //! One Lambda function per handler, each with its own role whose policy is generated from the
-//! handler's declared needs ([`access`](super::access): exact actions on exact resources), a
-//! dead-letter queue, a KMS-encrypted log group with retention, and X-Ray tracing; plus the
-//! event wiring (S3 → OCR, streams → sanctions and task events, SNS → task push).
+//! handler's declared needs ([`access`]: exact actions on exact resources), a dead-letter queue,
+//! a KMS-encrypted log group with retention, and X-Ray tracing; plus the event wiring (S3 → OCR,
+//! streams → sanctions and task events, SNS → task push).
 
 use super::access::{self, Bucket, Target};
 use super::storage::{self, Store};
@@ -192,7 +192,7 @@ fn arns(
     }
 }
 
-/// A handler's role policy, generated from its declared needs ([`access`](super::access)).
+/// A handler's role policy, generated from its declared needs ([`access`]).
 fn statements(
     h: Handler,
     cfg: &EnvConfig,
