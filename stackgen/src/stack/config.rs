@@ -248,6 +248,12 @@ impl EnvConfig {
         format!("kyc-{}", self.env)
     }
 
+    /// `/kyc/<env>`: the hierarchy of the stack's SSM parameters. The functions get it with a
+    /// trailing slash (`KYC_PARAMETER_PATH`); IAM authorises `GetParametersByPath` on it without.
+    pub fn parameter_hierarchy(&self) -> String {
+        format!("/kyc/{}", self.env)
+    }
+
     /// The custom-metrics namespace, `KYC/<env>`.
     pub fn metrics_namespace(&self) -> String {
         format!("KYC/{}", self.env)

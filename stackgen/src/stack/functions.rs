@@ -1,14 +1,15 @@
-//! One Lambda function per handler, each with its own role whose policy lists only the actions
-//! and resources that handler uses, a dead-letter queue, a KMS-encrypted log group with
-//! retention, and X-Ray tracing; plus the event wiring (S3 → OCR, streams → sanctions and task
-//! events, SNS → task push).
+//! One Lambda function per handler, each with its own role whose policy is generated from the
+//! handler's declared needs ([`access`]: exact actions on exact resources), a dead-letter queue,
+//! a KMS-encrypted log group with retention, and X-Ray tracing; plus the event wiring (S3 → OCR,
+//! streams → sanctions and task events, SNS → task push).
 
+use super::access::{self, Bucket, Target};
 use super::storage::{self, Store};
 use super::{arn, data_retention, EnvConfig};
 use crate::model::iam::{IamError, PolicyDocument, Statement};
 use crate::model::template::{Attributes, Handle, ModelError, ParameterHandle, Template};
 use crate::model::val::{pseudo, sub, Str};
-use crate::resources::{apigatewayv2, iam, lambda, logs, s3, sns};
+use crate::resources::{apigatewayv2, iam, lambda, logs, s3, sns, sqs};
 
 /// The handlers, each deployed as its own function.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -137,150 +138,84 @@ fn objects(bucket_arn: Str) -> Str {
     sub("${Bucket}/*", [("Bucket", bucket_arn)])
 }
 
-fn stream_read(table: &Handle<crate::resources::dynamodb::Table>) -> Result<Statement, IamError> {
-    Ok(Statement::allow([
-        "dynamodb:DescribeStream",
-        "dynamodb:GetRecords",
-        "dynamodb:GetShardIterator",
-        "dynamodb:ListStreams",
-    ])?
-    .on([sub("${Table}/stream/*", [("Table", table.arn())])]))
+/// The function's own resources, for the targets that name them.
+struct Own<'a> {
+    log_group: &'a Handle<logs::LogGroup>,
+    dlq: &'a Handle<sqs::Queue>,
 }
 
-/// What each handler may do, beyond logging, tracing, its dead-letter queue and its settings.
-fn permissions(
+/// The ARNs of a target; empty when the stack has no such resource (no WebSocket API).
+fn arns(
+    target: Target,
+    cfg: &EnvConfig,
+    s: &Store,
+    ws_api: Option<&Handle<apigatewayv2::Api>>,
+    own: &Own<'_>,
+) -> Vec<Str> {
+    let bucket = |b: Bucket| match b {
+        Bucket::IdUploads => s.uploads_arn(),
+        Bucket::LiveFrames => s.frames.arn(),
+        Bucket::OcrRaw => s.ocr_raw.arn(),
+    };
+    match target {
+        Target::OwnLogGroup => vec![own.log_group.arn()],
+        Target::OwnDeadLetterQueue => vec![own.dlq.arn()],
+        Target::DataKey => vec![s.key.arn()],
+        Target::SigningKey => vec![s.signing_key.arn()],
+        Target::Listing(b) => vec![bucket(b)],
+        Target::Objects(b) => vec![objects(bucket(b))],
+        Target::Items(t) => vec![s.table(t).arn()],
+        Target::Stream(t) => vec![sub("${Table}/stream/*", [("Table", s.table(t).arn())])],
+        Target::EventsTopic => vec![s.events_topic.to_ref()],
+        Target::TaskTopic => vec![s.task_topic.to_ref()],
+        Target::StreamFailures => vec![s.stream_failures.arn()],
+        Target::ScreeningSecret => vec![s.screening_secret.to_ref()],
+        Target::IdempotencySecret => vec![s.idempotency_secret.to_ref()],
+        // GetParametersByPath is authorised on the hierarchy without its trailing slash.
+        Target::Parameters => vec![arn(
+            &format!(
+                "ssm:${{AWS::Region}}:${{AWS::AccountId}}:parameter{}",
+                cfg.parameter_hierarchy()
+            ),
+            [],
+        )],
+        Target::WebSocketConnections => ws_api
+            .map(|api| {
+                arn(
+                    "execute-api:${AWS::Region}:${AWS::AccountId}:${Api}/prod/POST/@connections/*",
+                    [("Api", api.to_ref())],
+                )
+            })
+            .into_iter()
+            .collect(),
+        Target::Any(_) => Vec::new(),
+    }
+}
+
+/// A handler's role policy, generated from its declared needs ([`access`]).
+fn statements(
     h: Handler,
     cfg: &EnvConfig,
     s: &Store,
     ws_api: Option<&Handle<apigatewayv2::Api>>,
+    own: &Own<'_>,
 ) -> Result<Vec<Statement>, IamError> {
-    let metrics = || -> Result<Statement, IamError> {
-        Ok(Statement::allow(["cloudwatch:PutMetricData"])?
-            .on_any_resource("PutMetricData has no resource-level permissions; the condition limits it to the kit's namespace")
-            .condition("StringEquals", "cloudwatch:namespace", [Str::from(cfg.metrics_namespace())]))
-    };
-    // Appending reads the chain's head (Query), writes conditionally (PutItem) and, after an
-    // ambiguous failure, reads back the item at that position (GetItem): see
-    // kyc-aws/src/dynamo/audit.rs.
-    let audit_append = || -> Result<Statement, IamError> {
-        Ok(
-            Statement::allow(["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"])?
-                .on([s.audit.arn()]),
-        )
-    };
-    let write_data_key = || -> Result<Statement, IamError> {
-        Ok(Statement::allow(["kms:GenerateDataKey"])?.on([s.key.arn()]))
-    };
-    let mut out = match h {
-        Handler::UploadId => vec![
-            Statement::allow(["s3:PutObject"])?.on([objects(s.uploads_arn())]),
-            Statement::allow(["dynamodb:PutItem"])?.on([s.sessions.arn()]),
-            audit_append()?,
-            write_data_key()?,
-            metrics()?,
-        ],
-        Handler::Liveness => vec![
-            Statement::allow(["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"])?
-                .on([s.sessions.arn()]),
-            Statement::allow(["s3:PutObject"])?.on([objects(s.frames.arn())]),
-            Statement::allow(["rekognition:DetectFaces"])?
-                .on_any_resource("DetectFaces works on images, not on a Rekognition resource, and cannot be scoped"),
-            audit_append()?,
-            write_data_key()?,
-            metrics()?,
-        ],
-        Handler::Verify => vec![
-            Statement::allow(["s3:GetObject"])?
-                .on([objects(s.uploads_arn()), objects(s.frames.arn())]),
-            Statement::allow(["rekognition:CompareFaces"])?
-                .on_any_resource("CompareFaces works on images, not on a Rekognition resource, and cannot be scoped"),
-            Statement::allow(["dynamodb:GetItem", "dynamodb:UpdateItem"])?
-                .on([s.sessions.arn(), s.ocr.arn()]),
-            audit_append()?,
-            Statement::allow(["kms:GetPublicKey", "kms:Sign"])?.on([s.signing_key.arn()]),
-            metrics()?,
-        ],
-        Handler::Erasure => vec![
-            Statement::allow(["s3:ListBucket", "s3:ListBucketVersions"])?
-                .on([s.uploads_arn(), s.frames.arn(), s.ocr_raw.arn()]),
-            Statement::allow(["s3:DeleteObject", "s3:DeleteObjectVersion"])?.on([
-                objects(s.uploads_arn()),
-                objects(s.frames.arn()),
-                objects(s.ocr_raw.arn()),
-            ]),
-            Statement::allow(["dynamodb:DeleteItem"])?.on([s.sessions.arn(), s.ocr.arn()]),
-            Statement::allow([
-                "dynamodb:GetItem",
-                "dynamodb:PutItem",
-                "dynamodb:Query",
-                "dynamodb:UpdateItem",
-            ])?
-            .on([s.audit.arn()]),
-        ],
-        Handler::Jwks | Handler::Authorizer => vec![
-            Statement::allow(["kms:GetPublicKey"])?.on([s.signing_key.arn()]),
-        ],
-        Handler::Tasks => vec![Statement::allow([
-            "dynamodb:DeleteItem",
-            "dynamodb:GetItem",
-            "dynamodb:PutItem",
-            "dynamodb:Query",
-            "dynamodb:Scan",
-            "dynamodb:UpdateItem",
-        ])?
-        .on([s.tasks.arn()])],
-        Handler::WsConnection => vec![
-            Statement::allow(["dynamodb:DeleteItem", "dynamodb:PutItem"])?
-                .on([s.connections.arn()]),
-        ],
-        Handler::Ocr => vec![
-            Statement::allow(["s3:GetObject"])?.on([objects(s.uploads_arn())]),
-            Statement::allow(["textract:AnalyzeDocument", "textract:AnalyzeID"])?
-                .on_any_resource("Textract's synchronous analysis actions have no resource type and cannot be scoped"),
-            Statement::allow(["s3:PutObject"])?.on([objects(s.ocr_raw.arn())]),
-            Statement::allow(["dynamodb:PutItem"])?.on([s.ocr.arn()]),
-            audit_append()?,
-            write_data_key()?,
-            metrics()?,
-        ],
-        Handler::Sanctions => vec![
-            stream_read(&s.ocr)?,
-            Statement::allow(["dynamodb:GetItem"])?.on([s.ocr.arn()]),
-            Statement::allow(["secretsmanager:GetSecretValue"])?.on([s.screening_secret.to_ref()]),
-            Statement::allow(["sns:Publish"])?.on([s.events_topic.to_ref()]),
-            Statement::allow(["sqs:SendMessage"])?.on([s.stream_failures.arn()]),
-            audit_append()?,
-            write_data_key()?,
-            metrics()?,
-        ],
-        Handler::TaskEvents => vec![
-            stream_read(&s.tasks)?,
-            Statement::allow(["sns:Publish"])?.on([s.task_topic.to_ref()]),
-            Statement::allow(["sqs:SendMessage"])?.on([s.stream_failures.arn()]),
-            write_data_key()?,
-        ],
-        Handler::TaskPush => {
-            let mut v = vec![Statement::allow(["dynamodb:DeleteItem", "dynamodb:Scan"])?
-                .on([s.connections.arn()])];
-            if let Some(api) = ws_api {
-                v.push(
-                    Statement::allow(["execute-api:ManageConnections"])?.on([arn(
-                        "execute-api:${AWS::Region}:${AWS::AccountId}:${Api}/prod/POST/@connections/*",
-                        [("Api", api.to_ref())],
-                    )]),
-                );
+    let mut out = Vec::new();
+    for (actions, targets) in access::grouped(h) {
+        let statement = Statement::allow(actions)?;
+        match targets.as_slice() {
+            [Target::Any(reason)] => out.push(statement.on_any_resource(reason)),
+            _ => {
+                let resources: Vec<Str> = targets
+                    .iter()
+                    .flat_map(|t| arns(*t, cfg, s, ws_api, own))
+                    .collect();
+                if !resources.is_empty() {
+                    out.push(statement.on(resources));
+                }
             }
-            v
         }
-    };
-    out.push(Statement::allow(["ssm:GetParametersByPath"])?.on([arn(
-        &format!(
-            "ssm:${{AWS::Region}}:${{AWS::AccountId}}:parameter/kyc/{}",
-            cfg.env
-        ),
-        [],
-    )]));
-    let _ = pseudo::region;
+    }
     Ok(out)
 }
 
@@ -317,15 +252,16 @@ pub fn build(
             &format!("dlq-{}", h.name()),
             &store.key,
         )?;
-        let mut statements = vec![
-            Statement::allow(["logs:CreateLogStream", "logs:PutLogEvents"])?.on([log_group.arn()]),
-            Statement::allow(["xray:PutTelemetryRecords", "xray:PutTraceSegments"])?
-                .on_any_resource("X-Ray trace submission has no resource-level permissions"),
-            Statement::allow(["sqs:SendMessage"])?.on([dlq.arn()]),
-            // Environment variables are encrypted with the data key.
-            Statement::allow(["kms:Decrypt"])?.on([store.key.arn()]),
-        ];
-        statements.extend(permissions(h, cfg, store, ws_api)?);
+        let statements = statements(
+            h,
+            cfg,
+            store,
+            ws_api,
+            &Own {
+                log_group: &log_group,
+                dlq: &dlq,
+            },
+        )?;
         let role = t.add(
             &format!("{id}Role"),
             iam::Role::new(PolicyDocument::assume_role_by("lambda.amazonaws.com")?)
@@ -343,7 +279,7 @@ pub fn build(
             ),
             (
                 "KYC_PARAMETER_PATH".into(),
-                Str::from(format!("/kyc/{}/", cfg.env)),
+                Str::from(format!("{}/", cfg.parameter_hierarchy())),
             ),
         ];
         let function = lambda::Function::new(

@@ -1,10 +1,12 @@
 //! The KYC kit's stack, built with the typed model from one [`EnvConfig`].
 //!
 //! [`build`] returns the whole template for an environment. Parts of the stack live in their
-//! own modules: [`storage`] (key, buckets, tables, queues, topics, parameters, secret),
-//! [`functions`] (one function and one least-privilege role per handler), [`api`] (REST API,
+//! own modules: [`storage`] (key, buckets, tables, queues, topics, parameters, secrets),
+//! [`access`] (what each handler may do, and why), [`functions`] (one function per handler,
+//! its role generated from [`access`]), [`api`] (REST API,
 //! WebSocket API, WAF), [`frontend`] (S3 + CloudFront) and [`monitoring`] (alarms, dashboard).
 
+pub mod access;
 pub mod api;
 pub mod config;
 pub mod frontend;

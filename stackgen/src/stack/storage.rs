@@ -1,5 +1,7 @@
-//! Keys, buckets, tables, queues, topics, the screening-provider secret and the SSM parameters.
+//! Keys, buckets, tables, queues, topics, the secrets (the screening provider's key, the
+//! idempotency secret) and the SSM parameters.
 
+use super::access::Table;
 use super::{arn, data_retention, EnvConfig};
 use crate::model::iam::{IamError, PolicyDocument, Principal, Statement};
 use crate::model::node::Node;
@@ -47,6 +49,9 @@ pub struct Store {
     pub stream_failures: Handle<sqs::Queue>,
     /// The screening provider's API key.
     pub screening_secret: Handle<secretsmanager::Secret>,
+    /// The secret under which the API derives verification ids from `Idempotency-Key`s
+    /// (generated; every instance of the API reads the same one).
+    pub idempotency_secret: Handle<secretsmanager::Secret>,
 }
 
 impl Store {
@@ -54,6 +59,17 @@ impl Store {
     /// between the bucket, its trigger and the function's role).
     pub fn uploads_arn(&self) -> Str {
         arn("s3:::${Name}", [("Name", self.uploads_name.clone())])
+    }
+
+    /// One of the tables.
+    pub fn table(&self, t: Table) -> &Handle<dynamodb::Table> {
+        match t {
+            Table::Sessions => &self.sessions,
+            Table::OcrData => &self.ocr,
+            Table::AuditLog => &self.audit,
+            Table::Tasks => &self.tasks,
+            Table::Connections => &self.connections,
+        }
     }
 }
 
@@ -496,6 +512,19 @@ pub fn build(
             ),
         data_retention(cfg),
     )?;
+    let idempotency_secret = t.add_with(
+        "IdempotencySecret",
+        secretsmanager::Secret::new()
+            .name(format!("kyc/{}/idempotency-key", cfg.env))
+            .description("Turns an upload's Idempotency-Key into its verification id (read by the API functions at cold start; never leaves them)")
+            .kms_key_id(key.arn())
+            .generate_secret_string(
+                secretsmanager::secret::GenerateSecretString::new()
+                    .password_length(64u32)
+                    .exclude_punctuation(true),
+            ),
+        data_retention(cfg),
+    )?;
 
     Ok(Store {
         key,
@@ -514,6 +543,7 @@ pub fn build(
         task_topic,
         stream_failures,
         screening_secret,
+        idempotency_secret,
     })
 }
 
@@ -547,6 +577,10 @@ pub fn uploads_bucket(
         attrs,
     )
 }
+
+/// The parameter (under `/kyc/<env>/`) naming the idempotency secret: the name the `api`
+/// function reads (`handlers::aws::IDEMPOTENCY_SECRET_ARN`).
+pub const IDEMPOTENCY_SECRET_PARAMETER: &str = "secrets/idempotency-key-arn";
 
 /// SSM parameters with the names and endpoints the handlers read at start-up.
 pub fn parameters(
@@ -605,6 +639,11 @@ pub fn parameters(
             store.screening_secret.to_ref(),
         ),
         (
+            "ParamIdempotencySecretArn",
+            IDEMPOTENCY_SECRET_PARAMETER,
+            store.idempotency_secret.to_ref(),
+        ),
+        (
             "ParamRestApiEndpoint",
             "endpoints/rest-api",
             apis.rest_url.clone(),
@@ -617,7 +656,7 @@ pub fn parameters(
         t.add(
             id,
             ssm::Parameter::new(ssm::parameter::Type::String, value)
-                .name(format!("/kyc/{}/{path}", cfg.env))
+                .name(format!("{}/{path}", cfg.parameter_hierarchy()))
                 .description(format!("KYC kit {}: {path}", cfg.env)),
         )?;
     }

@@ -5,10 +5,9 @@
 use serde_json::Value;
 use stackgen::stack::Env;
 
-/// Actions that cannot be scoped to a resource (each reason is written next to the statement in
-/// `stack/functions.rs`).
+/// Actions that cannot be scoped to a resource (each reason is declared with the grant in
+/// `stack/access.rs`).
 const UNSCOPABLE: &[&str] = &[
-    "cloudwatch:PutMetricData",
     "rekognition:CompareFaces",
     "rekognition:DetectFaces",
     "textract:AnalyzeDocument",

@@ -1,6 +1,8 @@
 //! Integration tests of stackgen: snapshots and determinism of the three templates, the IAM
-//! walk, validation against the CloudFormation resource schemas, and the LocalStack deploy.
+//! walk, each function's grants against the code paths that need them, validation against the
+//! CloudFormation resource schemas, and the LocalStack deploy.
 
+mod access;
 mod deploy;
 mod iam_walk;
 mod schema;
