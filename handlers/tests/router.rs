@@ -648,7 +648,10 @@ async fn the_retention_pass_purges_only_what_has_expired() {
     let id = up.json()["verificationId"].as_str().unwrap().to_owned();
     let vid = VerificationId::parse(&id).unwrap();
     let key = ObjectKey::id_upload(&vid);
-    assert!(service.read_document(&vid).await.unwrap(), "the document was read");
+    assert!(
+        service.read_document(&vid).await.unwrap(),
+        "the document was read"
+    );
 
     let purge = |at: kyc_core::model::Timestamp| {
         let p = platform.clone();

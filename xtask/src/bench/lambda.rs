@@ -711,15 +711,18 @@ mod tests {
     /// A shell stand-in for the API binary: the `next`/`response` dance with curl, answering
     /// every event with `STATUS` (200 when the event is `GET /healthz` and the environment is
     /// Lambda's, 400 or 500 otherwise). `PRELUDE` runs first.
+    /// A runtime client in sh. Its files carry its pid: every run starts in the same task
+    /// directory, and a killed run's `curl` (still waiting on its `next`) would otherwise
+    /// truncate the files the next run is reading.
     const STAND_IN: &str = r#"#!/bin/sh
 PRELUDE
 api="http://$AWS_LAMBDA_RUNTIME_API/2018-06-01/runtime"
 while :; do
-  curl -sS -f -D headers -o event "$api/invocation/next" || exit 1
-  id=$(tr -d '\r' < headers | grep -i '^lambda-runtime-aws-request-id:' | cut -d' ' -f2)
+  curl -sS -f -D "headers.$$" -o "event.$$" "$api/invocation/next" || exit 1
+  id=$(tr -d '\r' < "headers.$$" | grep -i '^lambda-runtime-aws-request-id:' | cut -d' ' -f2)
   status=STATUS
-  grep -q '"path":"/healthz"' event || status=400
-  grep -q '"httpMethod":"GET"' event || status=400
+  grep -q '"path":"/healthz"' "event.$$" || status=400
+  grep -q '"httpMethod":"GET"' "event.$$" || status=400
   [ -n "$HOME" ] && status=500
   [ "$AWS_LAMBDA_FUNCTION_NAME" = kyc-dev-api ] || status=500
   [ "$KYC_ENV" = dev ] || status=500
