@@ -799,6 +799,30 @@ INSERT INTO schema_migrations VALUES
     }
 
     #[test]
+    fn a_data_directory_from_schema_6_opens_with_its_sessions_sealed_under_its_master_key() {
+        use crate::storage::{DataDir, LocalStores};
+        let dir = tempfile::tempdir().unwrap();
+        let data = DataDir::new(dir.path());
+        let key = MasterKey::load_or_create(&data.master_key()).unwrap();
+        let rich = rich_session(25);
+        schema_6_database(dir.path(), &[(&rich, 2)]);
+        let clock = std::sync::Arc::new(kyc_core::ports::fakes::FakeClock::at(T0));
+        let stores = LocalStores::open(&data, clock).unwrap();
+        assert_eq!(stores.db.schema_version().unwrap(), 7);
+        assert_eq!(
+            stores
+                .sessions
+                .load_blocking(&rich.verification_id())
+                .unwrap(),
+            Some((rich.clone(), Version(2)))
+        );
+        let (_, sealed) = raw_row(&stores.sessions, &rich.verification_id());
+        let json = open(&key, &context(rich.verification_id().as_str()), &sealed).unwrap();
+        assert_eq!(json, serde_json::to_vec(&rich).unwrap());
+        assert!(!files_contain(dir.path(), MARKER));
+    }
+
+    #[test]
     fn reopening_a_migrated_database_changes_nothing() {
         let dir = tempfile::tempdir().unwrap();
         let rich = rich_session(22);
