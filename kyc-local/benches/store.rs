@@ -1,5 +1,6 @@
 //! Benchmarks of the local stores on a real data directory (fsync on every commit): audit
-//! appends, session saves, encrypted object puts and gets, outbox publishing, ES256 signing.
+//! appends, session saves and loads (a bare session, and one carrying liveness findings with face
+//! embeddings), encrypted object puts and gets, outbox publishing, ES256 signing.
 //! Each prints p50/p95 latencies from its own timed samples, then runs criterion.
 #![allow(missing_docs)] // criterion macros generate undocumented items
 
@@ -9,10 +10,13 @@ use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use kyc_core::audit::{Actor, DetailKey, DetailValue, EventDraft, EventKind, PersonalData, Salt};
+use kyc_core::liveness::synth::Performer;
+use kyc_core::liveness::{Challenge, ChallengePolicy};
 use kyc_core::model::{Timestamp, VerificationId};
 use kyc_core::ports::fakes::FakeClock;
+use kyc_core::ports::fakes::SeededRandom;
 use kyc_core::ports::{DomainEvent, EventKind as DomainKind, ObjectKey, Version};
-use kyc_core::session::{Session, StepKey};
+use kyc_core::session::{ReadOutcome, Session, Step, StepKey};
 use kyc_core::token::TokenVerifier as _;
 use kyc_local::storage::{DataDir, LocalStores};
 
@@ -56,6 +60,34 @@ fn draft(id: VerificationId, i: usize) -> EventDraft {
     .with_personal(p, Salt::from_bytes([i as u8; 16]))
 }
 
+/// A session as it is mid-liveness: document read, a challenge open, and the frames admitted
+/// for it (each with a 128-d face embedding), about the size the service saves per frame.
+fn session_with_findings(id: VerificationId) -> Session {
+    let mut s = Session::start(
+        id,
+        StepKey::parse("k").unwrap(),
+        T0,
+        T0.plus_millis(900_000),
+    );
+    s.apply(
+        Step::ReadDocument {
+            outcome: ReadOutcome::Readable,
+        },
+        T0,
+    )
+    .unwrap();
+    let challenge = Challenge::issue(&ChallengePolicy::default(), &SeededRandom::new(1), T0);
+    let frames = Performer::for_challenge(&challenge)
+        .seed(2)
+        .performs_challenge()
+        .frames();
+    let f = s.findings_mut();
+    f.upload_digest = Some("ab".repeat(32));
+    f.challenge = Some(challenge);
+    f.frames = frames;
+    s
+}
+
 fn stores(c: &mut Criterion) {
     let dir = tempfile::tempdir().unwrap();
     let s = LocalStores::open(&DataDir::new(dir.path()), Arc::new(FakeClock::at(T0))).unwrap();
@@ -78,6 +110,33 @@ fn stores(c: &mut Criterion) {
     let mut version = Version(1);
     percentiles("session save (conditional update)", 300, |_| {
         version = s.sessions.save_blocking(&session, Some(version)).unwrap();
+    });
+    percentiles("session load", 300, |_| {
+        black_box(
+            s.sessions
+                .load_blocking(&session.verification_id())
+                .unwrap(),
+        );
+    });
+
+    let rich = session_with_findings(VerificationId::from_random_bytes([5; 16]));
+    let rich_id = rich.verification_id();
+    println!(
+        "session with findings: {} frames, {} bytes of JSON",
+        rich.findings().frames.len(),
+        serde_json::to_vec(&rich).unwrap().len()
+    );
+    s.sessions.save_blocking(&rich, None).unwrap();
+    let mut rich_version = Version(1);
+    percentiles(
+        "session with findings: save (conditional update)",
+        300,
+        |_| {
+            rich_version = s.sessions.save_blocking(&rich, Some(rich_version)).unwrap();
+        },
+    );
+    percentiles("session with findings: load", 300, |_| {
+        black_box(s.sessions.load_blocking(&rich_id).unwrap());
     });
 
     for (label, len) in [("100 KB", 100 * 1024), ("1 MB", 1024 * 1024)] {
@@ -125,6 +184,15 @@ fn stores(c: &mut Criterion) {
     });
     let bytes = vec![0xA5u8; 1024 * 1024];
     let key = ObjectKey::id_upload(&VerificationId::from_random_bytes([4; 16]));
+    g.bench_function("session with findings: load", |b| {
+        b.iter(|| s.sessions.load_blocking(&rich_id).unwrap())
+    });
+    g.bench_function("session with findings: save + load", |b| {
+        b.iter(|| {
+            rich_version = s.sessions.save_blocking(&rich, Some(rich_version)).unwrap();
+            s.sessions.load_blocking(&rich_id).unwrap()
+        })
+    });
     g.bench_function("object put 1 MB", |b| {
         b.iter(|| s.objects.put_blocking(&key, &bytes, "image/jpeg").unwrap())
     });

@@ -1,5 +1,6 @@
 //! [`Database`]: the one SQLite file of a local installation, opened with WAL, a busy timeout,
-//! foreign keys and full fsync on commit, and migrated to the newest schema on open.
+//! foreign keys and full fsync on commit, and migrated to the newest schema on open (with the
+//! master key when a migration seals stored rows).
 
 use std::path::Path;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -7,8 +8,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use rusqlite::{params, Connection, OpenFlags, TransactionBehavior};
 
-use super::migrations::{latest, MIGRATIONS};
-use super::{fs as sfs, StoreError};
+use super::migrations::{latest, Step, MIGRATIONS};
+use super::{fs as sfs, MasterKey, StoreError};
 
 /// How long a statement waits for another connection's write lock before giving up with a
 /// retryable error.
@@ -53,19 +54,39 @@ pub enum Durability {
 }
 
 impl Database {
-    /// [`open`](Self::open) with the given durability.
-    pub fn open_with(path: &Path, durability: Durability) -> Result<Self, StoreError> {
-        let db = Self::open(path)?;
-        if durability == Durability::Normal {
-            db.with(|c| Ok(c.pragma_update(None, "synchronous", "NORMAL")?))?;
-        }
-        Ok(db)
+    /// Opens (creating if needed, with mode `0600` in an owner-only directory) the database at
+    /// `path` and applies the migrations it lacks, all in one transaction (an error or a crash
+    /// leaves the database as it was). Opening an up-to-date database changes nothing.
+    ///
+    /// Fails with [`StoreError::SchemaTooNew`] if a newer program wrote it, and with
+    /// [`StoreError::MasterKeyRequired`] if a migration has stored rows to seal (open it with
+    /// [`open_with_key`](Self::open_with_key) then).
+    pub fn open(path: &Path) -> Result<Self, StoreError> {
+        Self::open_inner(path, Durability::Full, None)
     }
 
-    /// Opens (creating if needed, with mode `0600` in an owner-only directory) the database at
-    /// `path` and applies the migrations it lacks. Opening an up-to-date database changes
-    /// nothing. Fails with [`StoreError::SchemaTooNew`] if a newer program wrote it.
-    pub fn open(path: &Path) -> Result<Self, StoreError> {
+    /// [`open`](Self::open) with the given durability.
+    pub fn open_with(path: &Path, durability: Durability) -> Result<Self, StoreError> {
+        Self::open_inner(path, durability, None)
+    }
+
+    /// [`open_with`](Self::open_with), giving the migrations the data directory's master key:
+    /// a database written before sessions were sealed (schema 6 or older) has its session
+    /// bodies sealed with it on open. [`LocalStores`](super::LocalStores) opens the database
+    /// this way; use it for any database that may hold data from an older version.
+    pub fn open_with_key(
+        path: &Path,
+        durability: Durability,
+        key: &MasterKey,
+    ) -> Result<Self, StoreError> {
+        Self::open_inner(path, durability, Some(key))
+    }
+
+    fn open_inner(
+        path: &Path,
+        durability: Durability,
+        key: Option<&MasterKey>,
+    ) -> Result<Self, StoreError> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             sfs::ensure_private_dir(dir)?;
         }
@@ -91,18 +112,23 @@ impl Database {
                 what: "database journal mode",
             });
         }
-        Self::configure(conn)
+        let db = Self::configure(conn, key)?;
+        if durability == Durability::Normal {
+            db.with(|c| Ok(c.pragma_update(None, "synchronous", "NORMAL")?))?;
+        }
+        Ok(db)
     }
 
     /// A private in-memory database with the same schema (tests and tools; nothing is kept).
+    /// It starts empty, so no migration needs a key.
     pub fn open_in_memory() -> Result<Self, StoreError> {
-        Self::configure(Connection::open_in_memory()?)
+        Self::configure(Connection::open_in_memory()?, None)
     }
 
-    fn configure(mut conn: Connection) -> Result<Self, StoreError> {
+    fn configure(mut conn: Connection, key: Option<&MasterKey>) -> Result<Self, StoreError> {
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
-        migrate(&mut conn)?;
+        migrate(&mut conn, key)?;
         Ok(Self {
             conn: Arc::new(Mutex::new(conn)),
         })
@@ -146,7 +172,31 @@ impl Database {
     }
 }
 
-fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
+/// Applies the missing migrations in one transaction.
+///
+/// While migrating, SQLite's `secure_delete` is on: what a migration deletes (a table rebuilt to
+/// seal its rows) is overwritten with zeros, not left in free pages. After a migration that
+/// rewrote rows, the WAL is checkpointed and truncated, so that the database file holds the
+/// zeroed pages and the WAL no older copy (best effort: a reader of another connection can
+/// hold the checkpoint back; the next automatic checkpoint finishes it).
+fn migrate(conn: &mut Connection, key: Option<&MasterKey>) -> Result<(), StoreError> {
+    let secure_delete: i64 = conn.query_row("PRAGMA secure_delete", [], |r| r.get(0))?;
+    conn.pragma_update(None, "secure_delete", 1)?;
+    let migrated = migrate_in_transaction(conn, key);
+    conn.pragma_update(None, "secure_delete", secure_delete)?;
+    if migrated? > 0 {
+        // Best effort: the migration has committed; a checkpoint held back (reported in the
+        // pragma's row, or as an error) is finished by a later automatic one.
+        let _ = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
+    }
+    Ok(())
+}
+
+/// The migration transaction; returns how many stored rows the migrations rewrote.
+fn migrate_in_transaction(
+    conn: &mut Connection,
+    key: Option<&MasterKey>,
+) -> Result<usize, StoreError> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     tx.execute_batch(
         "CREATE TABLE IF NOT EXISTS schema_migrations (
@@ -180,15 +230,21 @@ fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+    let mut rewritten = 0;
     for m in MIGRATIONS.iter().filter(|m| m.version > current) {
-        tx.execute_batch(m.sql)?;
+        for step in m.steps {
+            match step {
+                Step::Sql(sql) => tx.execute_batch(sql)?,
+                Step::Rewrite(rewrite) => rewritten += rewrite(&tx, key)?,
+            }
+        }
         tx.execute(
             "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?1, ?2, ?3)",
             params![m.version, m.name, now],
         )?;
     }
     tx.commit()?;
-    Ok(())
+    Ok(rewritten)
 }
 
 #[cfg(test)]

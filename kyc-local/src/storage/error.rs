@@ -44,6 +44,10 @@ pub enum StoreError {
         /// The newest version this program knows.
         supported: i64,
     },
+    /// A migration has stored rows to seal and the database was opened without the master key
+    /// (see [`Database::open_with_key`](super::Database::open_with_key)); nothing was changed.
+    #[error("migrating the database needs the master key to seal stored data")]
+    MasterKeyRequired,
     /// A conditional write lost a race (optimistic concurrency); re-read and retry.
     #[error("concurrent update conflict")]
     Conflict,
@@ -136,10 +140,12 @@ impl From<&StoreError> for PortError {
                 backend: "filesystem",
                 reason: format!("{what} is malformed"),
             },
-            StoreError::SchemaTooNew { .. } => PortError::Misconfigured {
-                backend: SQLITE,
-                reason: e.to_string(),
-            },
+            StoreError::SchemaTooNew { .. } | StoreError::MasterKeyRequired => {
+                PortError::Misconfigured {
+                    backend: SQLITE,
+                    reason: e.to_string(),
+                }
+            }
             StoreError::Conflict => PortError::Conflict,
             StoreError::Integrity => PortError::Integrity,
             StoreError::Encoding { .. } => PortError::Rejected {
@@ -221,6 +227,7 @@ mod tests {
                 what: "master key file",
             },
             StoreError::Integrity,
+            StoreError::MasterKeyRequired,
             StoreError::SchemaTooNew {
                 found: 9,
                 supported: 6,

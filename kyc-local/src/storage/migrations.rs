@@ -5,12 +5,33 @@
 //! Times are milliseconds since the Unix epoch (kyc-core's `Timestamp`), identifiers are the
 //! canonical strings of kyc-core's types, and tables are `STRICT` so SQLite refuses values of
 //! the wrong type.
+//!
+//! Most migrations are SQL only. One that must rewrite stored rows in a way SQL cannot (sealing
+//! them with the master key) has a Rust step between its SQL steps; it runs in the same
+//! transaction, so a crash or an error anywhere in the migration leaves the previous schema and
+//! its rows as they were.
 
-/// One migration: its version (from 1, without gaps), a name, and its SQL.
+use rusqlite::Transaction;
+
+use super::{sessions, MasterKey, StoreError};
+
+/// One migration: its version (from 1, without gaps), a name, and its steps, run in order.
 pub(crate) struct Migration {
     pub(crate) version: i64,
     pub(crate) name: &'static str,
-    pub(crate) sql: &'static str,
+    pub(crate) steps: &'static [Step],
+}
+
+/// A migration step that rewrites stored rows; it gets the master key when the database was
+/// opened with one, and returns how many rows it rewrote.
+pub(crate) type Rewrite = fn(&Transaction<'_>, Option<&MasterKey>) -> Result<usize, StoreError>;
+
+/// One step of a migration.
+pub(crate) enum Step {
+    /// SQL statements.
+    Sql(&'static str),
+    /// Rust that rewrites stored rows (see [`Rewrite`]).
+    Rewrite(Rewrite),
 }
 
 /// Every migration, in order.
@@ -18,7 +39,8 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
     Migration {
         version: 1,
         name: "sessions",
-        sql: "
+        steps: &[Step::Sql(
+            "
 CREATE TABLE sessions (
     verification_id TEXT PRIMARY KEY,
     version         INTEGER NOT NULL CHECK (version >= 1),
@@ -28,11 +50,13 @@ CREATE TABLE sessions (
 ) STRICT;
 CREATE INDEX sessions_by_purge_after ON sessions (purge_after);
 ",
+        )],
     },
     Migration {
         version: 2,
         name: "audit_events",
-        sql: "
+        steps: &[Step::Sql(
+            "
 CREATE TABLE audit_events (
     verification_id TEXT NOT NULL,
     seq             INTEGER NOT NULL CHECK (seq >= 0),
@@ -46,11 +70,13 @@ CREATE TABLE audit_events (
 CREATE INDEX audit_events_by_redact_after ON audit_events (redact_after)
     WHERE personal IS NOT NULL;
 ",
+        )],
     },
     Migration {
         version: 3,
         name: "ocr_data",
-        sql: "
+        steps: &[Step::Sql(
+            "
 CREATE TABLE ocr_data (
     verification_id TEXT PRIMARY KEY,
     sealed          BLOB NOT NULL,     -- the JSON record, sealed
@@ -59,11 +85,13 @@ CREATE TABLE ocr_data (
 ) STRICT;
 CREATE INDEX ocr_data_by_expires_at ON ocr_data (expires_at);
 ",
+        )],
     },
     Migration {
         version: 4,
         name: "tasks",
-        sql: "
+        steps: &[Step::Sql(
+            "
 CREATE TABLE tasks (
     id         TEXT PRIMARY KEY,
     owner      TEXT NOT NULL,
@@ -75,11 +103,13 @@ CREATE TABLE tasks (
 ) STRICT;
 CREATE INDEX tasks_by_owner ON tasks (owner, created_at, id);
 ",
+        )],
     },
     Migration {
         version: 5,
         name: "objects",
-        sql: "
+        steps: &[Step::Sql(
+            "
 CREATE TABLE objects (
     object_key      TEXT PRIMARY KEY,  -- the full ObjectKey, e.g. kyc-id-uploads/{id}.jpg
     verification_id TEXT NOT NULL,
@@ -91,11 +121,13 @@ CREATE TABLE objects (
 CREATE INDEX objects_by_verification ON objects (verification_id);
 CREATE INDEX objects_by_created_at ON objects (created_at);
 ",
+        )],
     },
     Migration {
         version: 6,
         name: "outbox",
-        sql: "
+        steps: &[Step::Sql(
+            "
 CREATE TABLE outbox (
     id           INTEGER PRIMARY KEY AUTOINCREMENT,
     body         TEXT NOT NULL,        -- kyc_core::ports::DomainEvent as JSON
@@ -106,6 +138,39 @@ CREATE TABLE outbox (
 ) STRICT;
 CREATE INDEX outbox_pending ON outbox (id) WHERE delivered_at IS NULL AND dead = 0;
 ",
+        )],
+    },
+    Migration {
+        version: 7,
+        name: "sessions_sealed",
+        // The session body becomes a sealed BLOB (the old column is TEXT in a STRICT table, so
+        // the table is rebuilt), and the state's name moves to a plain column for the queries
+        // that must not open bodies. The old table is renamed first so that the new one keeps
+        // its plain name; its rows are sealed by `sessions::seal_plain_sessions`.
+        steps: &[
+            Step::Sql(
+                "
+ALTER TABLE sessions RENAME TO sessions_plain;
+CREATE TABLE sessions (
+    verification_id TEXT PRIMARY KEY,
+    version         INTEGER NOT NULL CHECK (version >= 1),
+    state           TEXT,              -- the state's name (StateName), e.g. documentUploaded;
+                                       -- NULL only for a migrated body that was not a session
+    sealed          BLOB NOT NULL,     -- kyc_core::session::Session as JSON, sealed
+    updated_at      INTEGER NOT NULL,
+    purge_after     INTEGER NOT NULL   -- the session's deadline plus the retention
+) STRICT;
+",
+            ),
+            Step::Rewrite(sessions::seal_plain_sessions),
+            Step::Sql(
+                "
+DROP TABLE sessions_plain;
+CREATE INDEX sessions_by_purge_after ON sessions (purge_after);
+CREATE INDEX sessions_by_state ON sessions (state, updated_at);
+",
+            ),
+        ],
     },
 ];
 

@@ -23,9 +23,10 @@
 //! # Personal data at rest
 //!
 //! Personal values are sealed before they reach the database or the disk (AES-256-GCM with a
-//! data key per record, wrapped by the [`MasterKey`]): object contents, OCR records, and the
-//! personal parts of audit events. Sessions, tasks and outbox events hold no personal data.
-//! Errors and `Debug` outputs never contain stored values.
+//! data key per record, wrapped by the [`MasterKey`]): object contents, OCR records, the
+//! personal parts of audit events, and sessions (whose findings hold face embeddings; only
+//! their id, version, state name and times are plain columns). Tasks and outbox events hold no
+//! personal data. Errors and `Debug` outputs never contain stored values.
 
 mod audit;
 pub mod crypto;

@@ -1,6 +1,6 @@
 //! [`LocalStores`]: every local store of one data directory, opened together the way a server
-//! starts: database migrated, master key loaded (or created), object debris recovered, signing
-//! keys loaded (or created) and retired ones pruned.
+//! starts: master key loaded (or created), database migrated with it, object debris recovered,
+//! signing keys loaded (or created) and retired ones pruned.
 
 use std::sync::Arc;
 
@@ -65,14 +65,15 @@ impl LocalStores {
         clock: Arc<dyn Clock>,
         durability: Durability,
     ) -> Result<Self, StoreError> {
-        let db = Database::open_with(&dir.database(), durability)?;
+        // The key first: migrating a database from before sessions were sealed needs it.
         let key = MasterKey::load_or_create(&dir.master_key())?;
+        let db = Database::open_with_key(&dir.database(), durability, &key)?;
         let objects =
             EncryptedFileStore::open(&dir.objects(), db.clone(), key.clone(), clock.clone())?;
         let recovered = objects.recover()?;
         let keys = LocalKeyRing::open(&dir.signing_keys(), clock.now())?;
         Ok(Self {
-            sessions: SqliteSessionStore::new(db.clone()),
+            sessions: SqliteSessionStore::new(db.clone(), key.clone()),
             audit: SqliteAuditLog::new(db.clone(), key.clone()),
             ocr: SqliteOcrData::new(db.clone(), key),
             tasks: SqliteTaskStore::new(db.clone()),

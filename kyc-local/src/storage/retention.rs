@@ -55,7 +55,8 @@ mod tests {
     fn a_purge_removes_only_what_has_expired_and_keeps_audit_events_redacted() {
         let db = Database::open_in_memory().unwrap();
         let key = MasterKey::from_bytes([1; 32]);
-        let sessions = SqliteSessionStore::with_retention(db.clone(), Duration::from_secs(3600));
+        let sessions =
+            SqliteSessionStore::with_retention(db.clone(), key.clone(), Duration::from_secs(3600));
         let ocr = SqliteOcrData::new(db.clone(), key.clone());
         let audit =
             SqliteAuditLog::with_personal_retention(db.clone(), key, Duration::from_secs(2 * 3600));
