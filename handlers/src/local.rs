@@ -457,7 +457,12 @@ impl LocalPlatform {
     pub fn unread_documents(&self) -> Vec<VerificationId> {
         self.raw_sessions
             .ids_in_state_blocking(StateName::DocumentUploaded)
-            .unwrap_or_default()
+            .unwrap_or_else(|e| {
+                // The sweep runs again after the next missed document; say why this one found
+                // nothing rather than look like an empty queue.
+                tracing::warn!(error = %e, "listing unread documents failed");
+                Vec::new()
+            })
     }
 }
 
