@@ -328,7 +328,6 @@ pub struct LocalPlatform {
     observes_eyes_and_smile: bool,
     /// The sanctions lists loaded: (list name, entities) for the startup log line.
     pub lists: Vec<(String, usize)>,
-    raw_sessions: SqliteSessionStore,
     db: kyc_local::storage::Database,
 }
 
@@ -389,7 +388,6 @@ impl LocalPlatform {
         let observes_eyes_and_smile = faces.has_68_landmarks();
         Ok(Self {
             observes_eyes_and_smile,
-            raw_sessions: stores.sessions.clone(),
             db: stores.db.clone(),
             objects: Offload::new(stores.objects),
             sessions: Offload::new(stores.sessions),
@@ -455,7 +453,8 @@ impl LocalPlatform {
 
     /// Verifications whose document was uploaded but not read (work a restart interrupted).
     pub fn unread_documents(&self) -> Vec<VerificationId> {
-        self.raw_sessions
+        self.sessions
+            .0
             .ids_in_state_blocking(StateName::DocumentUploaded)
             .unwrap_or_else(|e| {
                 // The sweep runs again after the next missed document; say why this one found
