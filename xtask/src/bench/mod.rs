@@ -163,6 +163,30 @@ impl Drop for TempDir {
     }
 }
 
+/// `ETXTBSY`: the executable is open for writing somewhere.
+const TEXT_FILE_BUSY: i32 = 26;
+
+/// Spawns `cmd`, retrying for up to a second while the executable is "text file busy".
+///
+/// A binary written a moment ago (the Lambda bench's `bootstrap`, a test's stand-in script) can
+/// be refused by `exec` even after its writer closed it: a process forked by another thread
+/// during the write inherits the write descriptor until its own `exec` closes it. That window
+/// is short, so a bounded retry ends it; any other error, or one that lasts, is returned.
+fn spawn_past_text_busy(cmd: &mut Command) -> std::io::Result<Child> {
+    let deadline = Instant::now() + Duration::from_secs(1);
+    loop {
+        match cmd.spawn() {
+            Err(e)
+                if e.raw_os_error() == Some(TEXT_FILE_BUSY)
+                    && Instant::now() < deadline =>
+            {
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            other => return other,
+        }
+    }
+}
+
 /// A child process that is killed (SIGKILL) and reaped if it is still running when dropped, so
 /// a failing benchmark never leaves a server behind.
 struct Running {
@@ -180,10 +204,8 @@ impl Running {
         if with_stdout {
             cmd.stdout(file.try_clone().context("sharing the log file")?);
         }
-        let child = cmd
-            .stdin(Stdio::null())
-            .stderr(file)
-            .spawn()
+        cmd.stdin(Stdio::null()).stderr(file);
+        let child = spawn_past_text_busy(cmd)
             .with_context(|| format!("starting {:?}", cmd.get_program()))?;
         Ok(Self {
             child,
@@ -349,6 +371,36 @@ fn verdict(met: bool) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Holds a freshly written script open for writing (what a concurrently forked child does
+    /// by accident), so `exec` says "text file busy"; the spawn must wait it out, and must give
+    /// up when the writer never lets go.
+    #[test]
+    fn a_text_file_busy_executable_is_retried_until_its_writer_closes() {
+        use std::io::Write;
+        use std::os::unix::fs::PermissionsExt;
+        let dir = std::env::temp_dir().join(format!("kyc-xtask-etxtbsy-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let script = dir.join("busy.sh");
+        let mut writer = std::fs::File::create(&script).unwrap();
+        writer.write_all(b"#!/bin/sh\nexit 0\n").unwrap();
+        writer.flush().unwrap();
+        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+
+        let held = Command::new(&script).spawn().unwrap_err();
+        assert_eq!(held.raw_os_error(), Some(TEXT_FILE_BUSY), "{held}");
+        let held_throughout = spawn_past_text_busy(&mut Command::new(&script)).unwrap_err();
+        assert_eq!(held_throughout.raw_os_error(), Some(TEXT_FILE_BUSY));
+
+        let release = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(100));
+            drop(writer);
+        });
+        let mut child = spawn_past_text_busy(&mut Command::new(&script)).unwrap();
+        assert!(child.wait().unwrap().success());
+        release.join().unwrap();
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 
     #[test]
     fn the_executable_is_found_in_cargo_messages() {
