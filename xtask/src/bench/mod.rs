@@ -176,10 +176,7 @@ fn spawn_past_text_busy(cmd: &mut Command) -> std::io::Result<Child> {
     let deadline = Instant::now() + Duration::from_secs(1);
     loop {
         match cmd.spawn() {
-            Err(e)
-                if e.raw_os_error() == Some(TEXT_FILE_BUSY)
-                    && Instant::now() < deadline =>
-            {
+            Err(e) if e.raw_os_error() == Some(TEXT_FILE_BUSY) && Instant::now() < deadline => {
                 std::thread::sleep(Duration::from_millis(5));
             }
             other => return other,
