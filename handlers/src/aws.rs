@@ -23,7 +23,7 @@
 //! | `KYC_SCREENING_API_URL` | screen with the third-party provider at this URL (its key: the secret `secrets/screening-provider-key-arn`) | the built-in engine |
 //! | `KYC_SANCTIONS_LISTS` | the built-in engine's list directory | `$LAMBDA_TASK_ROOT/lists` |
 //! | `KYC_TEXTRACT_MODE` | `forms`, `analyze-id` or `both` | `forms` |
-//! | `KYC_CORS_ORIGINS` | the API's allowed origins, comma-separated (read by the `api` binary) | none |
+//! | `KYC_CORS_ORIGINS` | the API's allowed origins, comma-separated (read by the `api` binary; the stack sets the front end's origin) | none |
 //!
 //! # The idempotency secret
 //!

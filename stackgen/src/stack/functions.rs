@@ -109,6 +109,19 @@ impl Handler {
         }
     }
 
+    /// Served by the `api` binary (the one HTTP application behind `lambda_http`), which reads
+    /// `KYC_CORS_ORIGINS` for the headers of its answers.
+    pub fn is_api(self) -> bool {
+        matches!(
+            self,
+            Handler::UploadId
+                | Handler::Liveness
+                | Handler::Verify
+                | Handler::Erasure
+                | Handler::Jwks
+        )
+    }
+
     fn is_worker(self) -> bool {
         matches!(
             self,
@@ -271,7 +284,7 @@ pub fn build(
                     format!("{}-least-privilege", h.name()),
                 )]),
         )?;
-        let env_vars: Vec<(String, Str)> = vec![
+        let mut env_vars: Vec<(String, Str)> = vec![
             ("KYC_ENV".into(), Str::from(cfg.env.as_str())),
             (
                 "KYC_METRICS_NAMESPACE".into(),
@@ -282,6 +295,11 @@ pub fn build(
                 Str::from(format!("{}/", cfg.parameter_hierarchy())),
             ),
         ];
+        if h.is_api() {
+            // API Gateway answers the preflight (`api.rs`); the function's own answers need the
+            // same origin, or a browser on the front end reads none of them.
+            env_vars.push(("KYC_CORS_ORIGINS".into(), Str::from(cfg.frontend_origin)));
+        }
         let function = lambda::Function::new(
             Code::new().s3_bucket(artifacts_bucket.to_ref()).s3_key(sub(
                 &format!("${{Prefix}}/{}.zip", h.name()),

@@ -155,3 +155,54 @@ fn positional_constructor_arguments_landed_in_the_right_properties() {
         }
     }
 }
+
+/// API Gateway answers the CORS preflight itself, but the functions' own answers carry the
+/// CORS headers only when `KYC_CORS_ORIGINS` names the origin: each API function must name the
+/// very origin the preflight allows, and no worker needs it.
+#[test]
+fn the_api_functions_allow_the_origin_the_preflight_allows() {
+    for env in Env::ALL {
+        let t = super::template(env);
+        let resources = t["Resources"].as_object().expect("resources");
+        let mut preflight = Vec::new();
+        for (id, r) in resources {
+            if r["Type"] == "AWS::ApiGateway::Method" && r["Properties"]["HttpMethod"] == "OPTIONS"
+            {
+                for answer in r["Properties"]["Integration"]["IntegrationResponses"]
+                    .as_array()
+                    .expect("integration responses")
+                {
+                    let origin = answer["ResponseParameters"]
+                        ["method.response.header.Access-Control-Allow-Origin"]
+                        .as_str()
+                        .unwrap_or_else(|| panic!("{env} {id}: no allowed origin"));
+                    preflight.push(origin.trim_matches('\'').to_owned());
+                }
+            }
+        }
+        preflight.sort();
+        preflight.dedup();
+        assert_eq!(preflight.len(), 1, "{env}: one front-end origin, {preflight:?}");
+        let mut with_cors = Vec::new();
+        for r in resources.values() {
+            if r["Type"] != "AWS::Lambda::Function" {
+                continue;
+            }
+            let p = &r["Properties"];
+            let name = p["FunctionName"].as_str().expect("function name");
+            let short = name
+                .strip_prefix(&format!("kyc-{env}-"))
+                .expect("kyc-<env>- prefix");
+            if let Some(v) = p["Environment"]["Variables"].get("KYC_CORS_ORIGINS") {
+                assert_eq!(v.as_str(), Some(preflight[0].as_str()), "{name}");
+                with_cors.push(short.to_owned());
+            }
+        }
+        with_cors.sort();
+        assert_eq!(
+            with_cors,
+            ["erasure", "jwks", "liveness", "upload-id", "verify"],
+            "{env}: the functions of the api binary"
+        );
+    }
+}
