@@ -182,7 +182,11 @@ fn the_api_functions_allow_the_origin_the_preflight_allows() {
         }
         preflight.sort();
         preflight.dedup();
-        assert_eq!(preflight.len(), 1, "{env}: one front-end origin, {preflight:?}");
+        assert_eq!(
+            preflight.len(),
+            1,
+            "{env}: one front-end origin, {preflight:?}"
+        );
         let mut with_cors = Vec::new();
         for r in resources.values() {
             if r["Type"] != "AWS::Lambda::Function" {
