@@ -128,6 +128,11 @@ impl Database {
     fn configure(mut conn: Connection, key: Option<&MasterKey>) -> Result<Self, StoreError> {
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
+        // What is deleted or overwritten (an erased record, a purged session, the previous body
+        // of a saved session) is zeroed in its page rather than left in free space, where it
+        // would outlive an erasure. The zeroed pages reach the database file at the next
+        // checkpoint; [`checkpoint`](Self::checkpoint) also drops the WAL's older copies.
+        conn.pragma_update(None, "secure_delete", 1)?;
         migrate(&mut conn, key)?;
         Ok(Self {
             conn: Arc::new(Mutex::new(conn)),
@@ -143,6 +148,13 @@ impl Database {
                 |r| r.get(0),
             )?)
         })
+    }
+
+    /// Checkpoints the WAL into the database file and truncates it, so that no older copy of a
+    /// page (one holding what was since erased or purged) stays in the WAL. Best effort:
+    /// returns `false` when a reader on another connection held it back.
+    pub fn checkpoint(&self) -> bool {
+        self.with(|c| Ok(checkpoint(c))).unwrap_or(false)
     }
 
     /// Runs `f` with the connection, holding the handle's lock.
@@ -174,22 +186,25 @@ impl Database {
 
 /// Applies the missing migrations in one transaction.
 ///
-/// While migrating, SQLite's `secure_delete` is on: what a migration deletes (a table rebuilt to
-/// seal its rows) is overwritten with zeros, not left in free pages. After a migration that
-/// rewrote rows, the WAL is checkpointed and truncated, so that the database file holds the
-/// zeroed pages and the WAL no older copy (best effort: a reader of another connection can
-/// hold the checkpoint back; the next automatic checkpoint finishes it).
+/// `secure_delete` is on (see [`Database`]): what a migration deletes (a table rebuilt to seal
+/// its rows) is overwritten with zeros, not left in free pages. After a migration that rewrote
+/// rows, the WAL is checkpointed and truncated, so that the database file holds the zeroed
+/// pages and the WAL no older copy.
 fn migrate(conn: &mut Connection, key: Option<&MasterKey>) -> Result<(), StoreError> {
-    let secure_delete: i64 = conn.query_row("PRAGMA secure_delete", [], |r| r.get(0))?;
-    conn.pragma_update(None, "secure_delete", 1)?;
-    let migrated = migrate_in_transaction(conn, key);
-    conn.pragma_update(None, "secure_delete", secure_delete)?;
-    if migrated? > 0 {
-        // Best effort: the migration has committed; a checkpoint held back (reported in the
-        // pragma's row, or as an error) is finished by a later automatic one.
-        let _ = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
+    if migrate_in_transaction(conn, key)? > 0 {
+        checkpoint(conn);
     }
     Ok(())
+}
+
+/// Copies the WAL into the database file and truncates it. Best effort: a reader on another
+/// connection can hold the checkpoint back (reported in the pragma's row, or as a busy
+/// error); a later checkpoint finishes it. Returns whether it completed.
+fn checkpoint(conn: &Connection) -> bool {
+    conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| {
+        r.get::<_, i64>(0)
+    })
+    .is_ok_and(|busy| busy == 0)
 }
 
 /// The migration transaction; returns how many stored rows the migrations rewrote.
