@@ -342,7 +342,7 @@ pub fn build(
         let values: Map<Str> = [
             (
                 header("Access-Control-Allow-Headers"),
-                Str::from("'content-type,x-api-key,authorization,idempotency-key'"),
+                Str::from("'content-type,x-api-key,authorization,idempotency-key,x-request-id'"),
             ),
             (
                 header("Access-Control-Allow-Methods"),
