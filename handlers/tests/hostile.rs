@@ -787,7 +787,7 @@ fn stateless_cases() -> Vec<Case> {
         case(
             "multipart without a boundary",
             400,
-            None,
+            Some("invalid-multipart"),
             multipart(None, &[("image", &jpeg)], true),
         ),
         case(
@@ -803,7 +803,7 @@ fn stateless_cases() -> Vec<Case> {
         case(
             "multipart cut short",
             400,
-            None,
+            Some("invalid-multipart"),
             multipart(
                 Some("hostile-boundary"),
                 &[("note", CANARY.as_bytes())],

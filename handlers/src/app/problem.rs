@@ -79,6 +79,16 @@ impl Problem {
         )
     }
 
+    /// 400 for a `multipart/form-data` body that cannot be parsed (no boundary, cut short,
+    /// malformed part headers).
+    pub fn bad_multipart() -> Self {
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "invalid-multipart",
+            "The request body is not a valid multipart form",
+        )
+    }
+
     /// 400 for an invalid field.
     pub fn invalid_field(field: &'static str) -> Self {
         Self::new(

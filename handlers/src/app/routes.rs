@@ -253,7 +253,7 @@ async fn multipart_image(
 ) -> Result<Vec<u8>, Problem> {
     use axum::extract::FromRequest;
     use tower::{Layer as _, ServiceExt as _};
-    let malformed = || Problem::bad_json().detail("malformed multipart body");
+    let malformed = Problem::bad_multipart;
     let failed = |e: axum::extract::multipart::MultipartError| {
         if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
             Problem::too_large(limit)
