@@ -10,6 +10,10 @@
 //! A retention pass at start-up and hourly purges expired sessions, document records, the
 //! personal parts of old audit events, and images older than
 //! [`IMAGE_RETENTION`](crate::local::IMAGE_RETENTION).
+//!
+//! Connections are served by hyper directly rather than through `axum::serve`, which has no
+//! header timeout and no bound on connections: the server faces its clients with no gateway
+//! in front (see [`ConnectionLimits`]).
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -54,6 +58,100 @@ pub struct ServeOptions {
     pub gestures: Option<Vec<kyc_core::liveness::Gesture>>,
     /// How database commits wait for the disk.
     pub durability: kyc_local::storage::Durability,
+    /// Bounds on connections and on slow clients.
+    pub limits: ConnectionLimits,
+}
+
+/// What one client can hold of the server: `kyc serve` faces clients directly, with no load
+/// balancer or gateway to cut slow or idle connections.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConnectionLimits {
+    /// Connections served at once; further ones wait in the listen backlog until one closes.
+    pub max_connections: usize,
+    /// How long a client may take to send a request's headers (also an idle keep-alive
+    /// connection's limit); past it, the connection is closed.
+    pub header_timeout: Duration,
+    /// How long a request may take from its headers to its answer; past it, a 408 problem.
+    pub request_timeout: Duration,
+}
+
+impl Default for ConnectionLimits {
+    /// 1,024 connections, 10 s for headers, 120 s per request (a 20 MB upload at about
+    /// 1.5 Mbit/s).
+    fn default() -> Self {
+        Self {
+            max_connections: 1024,
+            header_timeout: Duration::from_secs(10),
+            request_timeout: Duration::from_secs(120),
+        }
+    }
+}
+
+/// How long a graceful shutdown waits for open connections to finish their requests.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
+
+/// Accepts and serves HTTP/1.1 connections until `shutdown` resolves: at most
+/// `max_connections` at once (the next waits in the backlog), each closed when a client is
+/// slower than `header_timeout` to send headers. On shutdown it stops accepting, lets open
+/// connections finish their requests for up to [`SHUTDOWN_GRACE`], then returns.
+async fn serve_connections(
+    listener: tokio::net::TcpListener,
+    router: axum::Router,
+    limits: ConnectionLimits,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) {
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    use tower::ServiceExt as _;
+
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let slots = Arc::new(tokio::sync::Semaphore::new(limits.max_connections.max(1)));
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let slot = tokio::select! {
+            slot = slots.clone().acquire_owned() => match slot {
+                Ok(slot) => slot,
+                Err(_) => break,
+            },
+            () = &mut shutdown => break,
+        };
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(e) => {
+                    // Out of descriptors, or a connection reset before it was accepted: wait
+                    // a moment rather than spin.
+                    tracing::warn!(error = %e, "accepting a connection failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let _ = stream.set_nodelay(true);
+        let router = router.clone();
+        let service = hyper::service::service_fn(move |mut req: hyper::Request<_>| {
+            req.extensions_mut()
+                .insert(axum::extract::ConnectInfo(peer));
+            router.clone().oneshot(req)
+        });
+        let connection = hyper::server::conn::http1::Builder::new()
+            .timer(TokioTimer::new())
+            .header_read_timeout(limits.header_timeout)
+            .serve_connection(TokioIo::new(stream), service);
+        let connection = graceful.watch(connection);
+        tokio::spawn(async move {
+            // A connection's end (a client gone, a header timeout) is not the server's error.
+            let _ = connection.await;
+            drop(slot);
+        });
+    }
+    drop(listener);
+    if tokio::time::timeout(SHUTDOWN_GRACE, graceful.shutdown())
+        .await
+        .is_err()
+    {
+        tracing::warn!("connections still open after the shutdown grace period; closing them");
+    }
 }
 
 /// Opens the platform, binds, prints `listening on http://ADDR` to `ready` and serves until
@@ -110,6 +208,7 @@ pub async fn serve(
         cors_origins: opts.cors_origins.clone(),
         rate_limit: opts.rate_limit.clone(),
         index_html: Some(INDEX_HTML),
+        request_timeout: Some(opts.limits.request_timeout),
     };
     let router = app::router(service, Some(hook), &settings);
     let listener = tokio::net::TcpListener::bind(opts.addr)
@@ -117,13 +216,7 @@ pub async fn serve(
         .context("binding the listen address")?;
     let addr = listener.local_addr()?;
     ready(addr);
-    axum::serve(
-        listener,
-        router.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await
-    .context("serving")?;
+    serve_connections(listener, router, opts.limits, shutdown).await;
     drop(tx);
     worker.abort();
     retention.abort();

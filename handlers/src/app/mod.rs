@@ -5,8 +5,9 @@
 //! when it is a short token, else generated) that every log line of the request carries and
 //! every problem document repeats; a trace span per request (method, route template, status,
 //! latency — never the path's ids or any body); panics caught as a 500 problem; CORS from
-//! configuration; optional per-client rate limiting (`kyc serve`). Unknown routes and methods
-//! answer problem documents too.
+//! configuration; optional per-client rate limiting and an optional bound on each request's
+//! time, a slow body included (`kyc serve`; 408 past it). Unknown routes and methods answer
+//! problem documents too.
 
 pub mod openapi;
 pub mod problem;
@@ -46,6 +47,10 @@ pub struct AppSettings {
     pub rate_limit: Option<RateLimit>,
     /// The page served at `/` (the embedded server's), if any.
     pub index_html: Option<&'static str>,
+    /// How long a request may take, from its headers to its answer (reading a slow body
+    /// included): past it, a 408 problem. `None`: no bound (Lambda, where API Gateway bounds
+    /// requests).
+    pub request_timeout: Option<std::time::Duration>,
 }
 
 /// The state every handler shares.
@@ -91,6 +96,9 @@ pub fn router<P: Platform>(
         .layer(CatchPanicLayer::custom(|_| {
             Problem::internal().into_response()
         }));
+    if let Some(limit) = settings.request_timeout {
+        r = r.layer(middleware::from_fn_with_state(limit, request_timeout));
+    }
     if let Some(limit) = settings.rate_limit.clone() {
         r = r.layer(middleware::from_fn_with_state(
             Arc::new(ratelimit::Limiter::new(limit)),
@@ -124,6 +132,24 @@ fn cors(origins: &[String]) -> Option<CorsLayer> {
             .expose_headers([REQUEST_ID.clone(), header::RETRY_AFTER])
             .max_age(std::time::Duration::from_secs(600)),
     )
+}
+
+/// Answers 408 when the request (a slow body, a stalled client) takes longer than `limit`.
+/// The handler's future is dropped, as when a client disconnects.
+async fn request_timeout(
+    axum::extract::State(limit): axum::extract::State<std::time::Duration>,
+    req: Request,
+    next: middleware::Next,
+) -> Response {
+    match tokio::time::timeout(limit, next.run(req)).await {
+        Ok(response) => response,
+        Err(_) => Problem::new(
+            StatusCode::REQUEST_TIMEOUT,
+            "request-timeout",
+            "The request took too long",
+        )
+        .into_response(),
+    }
 }
 
 /// The client's address, when the server knows it (`kyc serve` does; Lambda does not).

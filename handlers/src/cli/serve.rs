@@ -4,6 +4,7 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::{bail, Context as _};
 use clap::Args;
@@ -15,7 +16,7 @@ use super::Outcome;
 use crate::app::RateLimit;
 use crate::local::{LocalOptions, LocalPlatform};
 use crate::media::{self, Limits};
-use crate::serve::{serve, shutdown_signal, ServeOptions};
+use crate::serve::{serve, shutdown_signal, ConnectionLimits, ServeOptions};
 use crate::service::{Service, ServiceConfig};
 
 /// `kyc serve`.
@@ -50,6 +51,16 @@ pub struct ServeArgs {
     /// throughput on a disk with 2 ms fsyncs.
     #[arg(long, default_value = "normal", value_parser = ["full", "normal"])]
     pub durability: String,
+    /// Connections served at once (further ones wait until one closes).
+    #[arg(long, default_value_t = 1024, value_parser = clap::value_parser!(u32).range(1..=65_536))]
+    pub max_connections: u32,
+    /// Seconds a client may take to send a request's headers (and an idle connection may
+    /// stay open).
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=3600))]
+    pub header_timeout: u32,
+    /// Seconds a request may take, from its headers to its answer (a slow upload included).
+    #[arg(long, default_value_t = 120, value_parser = clap::value_parser!(u32).range(1..=3600))]
+    pub request_timeout: u32,
 }
 
 /// `kyc verify`. `Debug` hides the paths.
@@ -102,6 +113,11 @@ pub fn run_serve(args: ServeArgs, out: &mut dyn std::io::Write) -> anyhow::Resul
             kyc_local::storage::Durability::Normal
         } else {
             kyc_local::storage::Durability::Full
+        },
+        limits: ConnectionLimits {
+            max_connections: args.max_connections as usize,
+            header_timeout: Duration::from_secs(args.header_timeout.into()),
+            request_timeout: Duration::from_secs(args.request_timeout.into()),
         },
     };
     let rt = tokio::runtime::Builder::new_multi_thread()

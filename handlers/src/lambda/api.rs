@@ -37,12 +37,14 @@ pub fn cors_origins(value: &str) -> Vec<String> {
 
 /// The HTTP layer's settings in Lambda: CORS origins from [`CORS_VARIABLE`]'s value; no
 /// per-client rate limit (the stack's usage plan and WAF throttle in front of the function;
-/// an instance serves one request at a time) and no index page.
+/// an instance serves one request at a time), no request timeout (API Gateway's integration
+/// timeout and the function's own bound it) and no index page.
 pub fn settings(cors: Option<&str>) -> AppSettings {
     AppSettings {
         cors_origins: cors.map(cors_origins).unwrap_or_default(),
         rate_limit: None,
         index_html: None,
+        request_timeout: None,
     }
 }
 

@@ -395,7 +395,8 @@ fn short(s: &str) -> String {
     s.chars().take(80).collect()
 }
 
-fn parse_response(raw: &[u8]) -> Option<Response> {
+/// Parses a raw HTTP/1.1 response (a head, then a sized, chunked or closed body).
+pub fn parse_response(raw: &[u8]) -> Option<Response> {
     let end = raw.windows(4).position(|w| w == b"\r\n\r\n")?;
     let head = std::str::from_utf8(raw.get(..end)?).ok()?;
     let mut lines = head.split("\r\n");
