@@ -73,16 +73,21 @@ pub struct ConnectionLimits {
     pub header_timeout: Duration,
     /// How long a request may take from its headers to its answer; past it, a 408 problem.
     pub request_timeout: Duration,
+    /// `POST`s in progress at once; past it, a 503 problem. With the 13.4 MiB limit of the
+    /// largest upload body, the default of 64 bounds buffered bodies to about 860 MiB.
+    pub max_body_requests: usize,
 }
 
 impl Default for ConnectionLimits {
-    /// 1,024 connections, 10 s for headers, 120 s per request (the largest upload accepted, a
-    /// 10 MiB image as 13.4 MiB of base64 JSON, at about 0.9 Mbit/s).
+    /// 1,024 connections, 64 `POST`s in progress, 10 s for headers, 120 s per request (the
+    /// largest upload accepted, a 10 MiB image as 13.4 MiB of base64 JSON, at about
+    /// 0.9 Mbit/s).
     fn default() -> Self {
         Self {
             max_connections: 1024,
             header_timeout: Duration::from_secs(10),
             request_timeout: Duration::from_secs(120),
+            max_body_requests: 64,
         }
     }
 }
@@ -209,6 +214,7 @@ pub async fn serve(
         rate_limit: opts.rate_limit.clone(),
         index_html: Some(INDEX_HTML),
         request_timeout: Some(opts.limits.request_timeout),
+        max_body_requests: Some(opts.limits.max_body_requests),
     };
     let router = app::router(service, Some(hook), &settings);
     let listener = tokio::net::TcpListener::bind(opts.addr)

@@ -1,7 +1,8 @@
 //! `kyc serve` faces its clients directly, with no gateway to cut slow or idle connections:
 //! a client that never finishes its headers is disconnected, a request whose body stalls gets
-//! a 408 problem, and connections beyond `--max-connections` wait until one closes. The
-//! server is started with a 1 s header timeout, a 2 s request timeout and 4 connections.
+//! a 408 problem, a `POST` beyond `--max-body-requests` in progress is shed with a 503, and
+//! connections beyond `--max-connections` wait until one closes. The server is started with a
+//! 1 s header timeout, a 2 s request timeout, 1 `POST` in progress and 4 connections.
 //!
 //! Time is only asserted in the direction the design guarantees (a connection is not cut, nor
 //! a waiting one served, before the timeout), so a slow machine cannot make it flake.
@@ -36,6 +37,8 @@ fn slow_and_idle_clients_are_cut_off_and_connections_are_bounded() {
             "2",
             "--max-connections",
             "4",
+            "--max-body-requests",
+            "1",
         ],
     );
     let addr = server.addr;
@@ -61,11 +64,38 @@ fn slow_and_idle_clients_are_cut_off_and_connections_are_bounded() {
               Content-Length: 200000\r\nConnection: close\r\n\r\n\xff\xd8\xff\xe0",
         )
         .expect("writing the head and a few bytes");
+    // While it holds the one slot for requests with a body, another POST is shed with a 503
+    // (once the server has admitted the stalled one), and a GET still answers.
+    let start_liveness = || {
+        server.send(
+            &Request::new("POST", "/v1/start-liveness")
+                .header("content-type", "application/json")
+                .body(Body::Sized(b"{}".to_vec())),
+        )
+    };
+    let shed = (0..30)
+        .map(|_| {
+            let r = start_liveness();
+            if r.status != 503 {
+                std::thread::sleep(Duration::from_millis(30));
+            }
+            r
+        })
+        .find(|r| r.status == 503)
+        .expect("a POST shed while the stalled upload held the slot");
+    assert_eq!(
+        assert_problem(&shed, 503, "a POST beyond the limit")["type"],
+        "urn:kyc-kit:problem:overloaded"
+    );
+    assert_eq!(shed.header("retry-after"), Some("1"));
+    assert_eq!(server.send(&Request::get("/healthz")).status, 200);
     let raw = read_until_closed(&mut stalled, Duration::from_secs(30));
     assert!(started.elapsed() >= Duration::from_millis(1900));
     let r = parse_response(&raw).expect("an answer to the stalled upload");
     let p = assert_problem(&r, 408, "a stalled body");
     assert_eq!(p["type"], "urn:kyc-kit:problem:request-timeout");
+    // The timed-out request gave its slot back.
+    assert_problem(&start_liveness(), 400, "a POST after the slot was freed");
 
     // Four connections that send nothing take every slot: a fifth request waits in the
     // backlog until the header timeout frees one, and is then served.

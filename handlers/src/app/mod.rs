@@ -5,9 +5,9 @@
 //! when it is a short token, else generated) that every log line of the request carries and
 //! every problem document repeats; a trace span per request (method, route template, status,
 //! latency — never the path's ids or any body); panics caught as a 500 problem; CORS from
-//! configuration; optional per-client rate limiting and an optional bound on each request's
-//! time, a slow body included (`kyc serve`; 408 past it). Unknown routes and methods answer
-//! problem documents too.
+//! configuration; optional per-client rate limiting, an optional bound on each request's
+//! time, a slow body included (408 past it), and an optional bound on `POST`s in progress (503
+//! past it; all three in `kyc serve`). Unknown routes and methods answer problem documents too.
 
 pub mod openapi;
 pub mod problem;
@@ -51,6 +51,11 @@ pub struct AppSettings {
     /// included): past it, a 408 problem. `None`: no bound (Lambda, where API Gateway bounds
     /// requests).
     pub request_timeout: Option<std::time::Duration>,
+    /// How many requests with a body (`POST`) may be in progress at once; more get a 503
+    /// `overloaded` problem with `Retry-After`. This bounds the memory bodies can take (each is
+    /// read whole, up to its endpoint's limit). `None`: no bound (Lambda: one request per
+    /// instance).
+    pub max_body_requests: Option<usize>,
 }
 
 /// The state every handler shares.
@@ -98,6 +103,10 @@ pub fn router<P: Platform>(
         }));
     if let Some(limit) = settings.request_timeout {
         r = r.layer(middleware::from_fn_with_state(limit, request_timeout));
+    }
+    if let Some(n) = settings.max_body_requests {
+        let slots = Arc::new(tokio::sync::Semaphore::new(n.max(1)));
+        r = r.layer(middleware::from_fn_with_state(slots, body_requests));
     }
     if let Some(limit) = settings.rate_limit.clone() {
         r = r.layer(middleware::from_fn_with_state(
@@ -148,6 +157,29 @@ async fn request_timeout(
             "request-timeout",
             "The request took too long",
         )
+        .into_response(),
+    }
+}
+
+/// Admits a `POST` only while fewer than the configured number are in progress; sheds the
+/// rest with a 503 problem rather than queueing their bodies in memory. Other methods carry no
+/// body and pass (health checks keep answering under load).
+async fn body_requests(
+    axum::extract::State(slots): axum::extract::State<Arc<tokio::sync::Semaphore>>,
+    req: Request,
+    next: middleware::Next,
+) -> Response {
+    if req.method() != Method::POST {
+        return next.run(req).await;
+    }
+    match slots.try_acquire() {
+        Ok(_slot) => next.run(req).await,
+        Err(_) => Problem::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "overloaded",
+            "Too many requests are in progress; retry shortly",
+        )
+        .retry_after(1)
         .into_response(),
     }
 }

@@ -54,6 +54,9 @@ pub struct ServeArgs {
     /// Connections served at once (further ones wait until one closes).
     #[arg(long, default_value_t = 1024, value_parser = clap::value_parser!(u32).range(1..=65_536))]
     pub max_connections: u32,
+    /// Requests with a body (POST) in progress at once; more get 503 with Retry-After.
+    #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..=4096))]
+    pub max_body_requests: u32,
     /// Seconds a client may take to send a request's headers (and an idle connection may
     /// stay open).
     #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=3600))]
@@ -118,6 +121,7 @@ pub fn run_serve(args: ServeArgs, out: &mut dyn std::io::Write) -> anyhow::Resul
             max_connections: args.max_connections as usize,
             header_timeout: Duration::from_secs(args.header_timeout.into()),
             request_timeout: Duration::from_secs(args.request_timeout.into()),
+            max_body_requests: args.max_body_requests as usize,
         },
     };
     let rt = tokio::runtime::Builder::new_multi_thread()

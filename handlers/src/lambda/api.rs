@@ -45,6 +45,7 @@ pub fn settings(cors: Option<&str>) -> AppSettings {
         rate_limit: None,
         index_html: None,
         request_timeout: None,
+        max_body_requests: None,
     }
 }
 
