@@ -62,7 +62,7 @@ pub struct ServeOptions {
     pub limits: ConnectionLimits,
 }
 
-/// What one client can hold of the server: `kyc serve` faces clients directly, with no load
+/// What clients can hold of the server: `kyc serve` faces clients directly, with no load
 /// balancer or gateway to cut slow or idle connections.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ConnectionLimits {
