@@ -78,17 +78,21 @@ pub struct ConnectionLimits {
     pub max_body_requests: usize,
 }
 
+impl ConnectionLimits {
+    /// `kyc serve`'s defaults (its flags' too): 1,024 connections, 64 `POST`s in progress,
+    /// 10 s for headers, 120 s per request (the largest upload accepted, a 10 MiB image as
+    /// 13.4 MiB of base64 JSON, at about 0.9 Mbit/s).
+    pub const DEFAULT: Self = Self {
+        max_connections: 1024,
+        header_timeout: Duration::from_secs(10),
+        request_timeout: Duration::from_secs(120),
+        max_body_requests: 64,
+    };
+}
+
 impl Default for ConnectionLimits {
-    /// 1,024 connections, 64 `POST`s in progress, 10 s for headers, 120 s per request (the
-    /// largest upload accepted, a 10 MiB image as 13.4 MiB of base64 JSON, at about
-    /// 0.9 Mbit/s).
     fn default() -> Self {
-        Self {
-            max_connections: 1024,
-            header_timeout: Duration::from_secs(10),
-            request_timeout: Duration::from_secs(120),
-            max_body_requests: 64,
-        }
+        Self::DEFAULT
     }
 }
 

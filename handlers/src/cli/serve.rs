@@ -19,6 +19,9 @@ use crate::media::{self, Limits};
 use crate::serve::{serve, shutdown_signal, ConnectionLimits, ServeOptions};
 use crate::service::{Service, ServiceConfig};
 
+/// The defaults of `kyc serve`'s limits.
+const LIMITS: ConnectionLimits = ConnectionLimits::DEFAULT;
+
 /// `kyc serve`.
 #[derive(Args, Debug)]
 pub struct ServeArgs {
@@ -52,18 +55,22 @@ pub struct ServeArgs {
     #[arg(long, default_value = "normal", value_parser = ["full", "normal"])]
     pub durability: String,
     /// Connections served at once (further ones wait until one closes).
-    #[arg(long, default_value_t = 1024, value_parser = clap::value_parser!(u32).range(1..=65_536))]
-    pub max_connections: u32,
+    #[arg(long, default_value_t = LIMITS.max_connections as u64,
+          value_parser = clap::value_parser!(u64).range(1..=65_536))]
+    pub max_connections: u64,
     /// Requests with a body (POST) in progress at once; more get 503 with Retry-After.
-    #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..=4096))]
-    pub max_body_requests: u32,
+    #[arg(long, default_value_t = LIMITS.max_body_requests as u64,
+          value_parser = clap::value_parser!(u64).range(1..=4096))]
+    pub max_body_requests: u64,
     /// Seconds a client may take to send a request's headers (and an idle connection may
     /// stay open).
-    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=3600))]
-    pub header_timeout: u32,
+    #[arg(long, default_value_t = LIMITS.header_timeout.as_secs(),
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub header_timeout: u64,
     /// Seconds a request may take, from its headers to its answer (a slow upload included).
-    #[arg(long, default_value_t = 120, value_parser = clap::value_parser!(u32).range(1..=3600))]
-    pub request_timeout: u32,
+    #[arg(long, default_value_t = LIMITS.request_timeout.as_secs(),
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub request_timeout: u64,
 }
 
 /// `kyc verify`. `Debug` hides the paths.
@@ -118,10 +125,11 @@ pub fn run_serve(args: ServeArgs, out: &mut dyn std::io::Write) -> anyhow::Resul
             kyc_local::storage::Durability::Full
         },
         limits: ConnectionLimits {
+            // Both within the flags' ranges.
             max_connections: args.max_connections as usize,
-            header_timeout: Duration::from_secs(args.header_timeout.into()),
-            request_timeout: Duration::from_secs(args.request_timeout.into()),
             max_body_requests: args.max_body_requests as usize,
+            header_timeout: Duration::from_secs(args.header_timeout),
+            request_timeout: Duration::from_secs(args.request_timeout),
         },
     };
     let rt = tokio::runtime::Builder::new_multi_thread()

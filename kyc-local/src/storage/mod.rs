@@ -113,4 +113,16 @@ pub(crate) mod test_support {
             std::task::Poll::Pending => panic!("a blocking adapter's future was pending"),
         }
     }
+
+    /// Whether `haystack` holds `needle` anywhere.
+    pub(crate) fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+        haystack.windows(needle.len()).any(|w| w == needle)
+    }
+
+    /// Whether the database file `kyc.sqlite3` in `dir` or its WAL holds `needle` anywhere.
+    pub(crate) fn database_files_contain(dir: &std::path::Path, needle: &[u8]) -> bool {
+        ["kyc.sqlite3", "kyc.sqlite3-wal"]
+            .iter()
+            .any(|name| std::fs::read(dir.join(name)).is_ok_and(|bytes| contains(&bytes, needle)))
+    }
 }

@@ -117,11 +117,7 @@ mod tests {
     /// Whether the database file or its WAL holds the middle 48 bytes of `sealed`.
     fn on_disk(dir: &std::path::Path, sealed: &[u8]) -> bool {
         let mid = sealed.len() / 2;
-        let needle = &sealed[mid - 24..mid + 24];
-        ["kyc.sqlite3", "kyc.sqlite3-wal"].iter().any(|name| {
-            std::fs::read(dir.join(name))
-                .is_ok_and(|bytes| bytes.windows(needle.len()).any(|w| w == needle))
-        })
+        crate::storage::test_support::database_files_contain(dir, &sealed[mid - 24..mid + 24])
     }
 
     /// An erased record (deleted on request) and a purged one (expired) must leave no copy of

@@ -318,9 +318,7 @@ mod tests {
     }
 
     fn contains(haystack: &[u8], needle: &str) -> bool {
-        haystack
-            .windows(needle.len())
-            .any(|w| w == needle.as_bytes())
+        crate::storage::test_support::contains(haystack, needle.as_bytes())
     }
 
     #[test]
@@ -723,9 +721,7 @@ INSERT INTO schema_migrations VALUES
     }
 
     fn files_contain(dir: &std::path::Path, needle: &str) -> bool {
-        ["kyc.sqlite3", "kyc.sqlite3-wal"]
-            .iter()
-            .any(|name| std::fs::read(dir.join(name)).is_ok_and(|bytes| contains(&bytes, needle)))
+        crate::storage::test_support::database_files_contain(dir, needle.as_bytes())
     }
 
     fn open_v6_as_plain(path: &std::path::Path) -> (i64, Vec<String>) {
